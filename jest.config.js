@@ -1,0 +1,23 @@
+/** Unit specs live next to the code; end-to-end specs in test/ boot the real app. */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
+
+module.exports = {
+  testTimeout: 30000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      slowTestThreshold: 30,
+    },
+  ],
+};

@@ -1,0 +1,66 @@
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { AppConfigOptions } from './config/config.module';
+import { isOriginAllowed } from './realtime/origin-policy';
+import { ParleyIoAdapter } from './realtime/parley-io.adapter';
+
+export const CLIENT_DIST = resolve(__dirname, '..', 'client-demo', 'dist');
+
+/** Builds the whole application (not listening yet). Used by main.ts and the e2e tests. */
+export async function createApp(options: AppConfigOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  const config = app.get(AppConfig);
+
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // the demo client talks to this origin over fetch and WebSocket; Swagger UI needs inline styles
+          'connect-src': ["'self'", 'ws:', 'wss:'],
+          'img-src': ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  app.enableCors({
+    origin: (origin, callback) => callback(null, origin !== undefined && isOriginAllowed(config, origin, null)),
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  app.useWebSocketAdapter(new ParleyIoAdapter(app, config));
+
+  if (existsSync(CLIENT_DIST)) {
+    app.useStaticAssets(CLIENT_DIST, { index: 'index.html', maxAge: '1h' });
+  } else {
+    new NestLogger('Bootstrap').warn(`Demo client not built (${CLIENT_DIST} missing): run npm run build`);
+  }
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Parley')
+      .setDescription('REST API of Parley. The Socket.IO events are described in the README.')
+      .setVersion('1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+
+  app.enableShutdownHooks();
+  return app;
+}

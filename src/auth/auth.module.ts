@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config/app-config';
+import { MailModule } from '../mail/mail.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AccessAuthService } from './access-auth.service';
+import { AuthThrottlerGuard } from './auth-throttler.guard';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { PasswordHasher } from './password-hasher';
+import { TokenService } from './token.service';
+
+@Module({
+  imports: [
+    PassportModule,
+    UsersModule,
+    SessionsModule,
+    MailModule,
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ limit: config.authRateLimit.limit, ttl: config.authRateLimit.windowMs }],
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    TokenService,
+    AccessAuthService,
+    PasswordHasher,
+    AuthService,
+    JwtStrategy,
+    AuthThrottlerGuard,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [TokenService, AccessAuthService, SessionsModule, UsersModule],
+})
+export class AuthModule {}

@@ -1,0 +1,122 @@
+import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayInit, SubscribeMessage, WebSocketServer } from '@nestjs/websockets';
+import type { Namespace } from 'socket.io';
+import { Principal } from '../auth/principal';
+import { AppError } from '../common/errors';
+import { ParleySocket, userRoom } from '../realtime/events';
+import { RealtimeGateway } from '../realtime/realtime-gateway.decorator';
+import { RealtimeService } from '../realtime/realtime.service';
+import { WsUser } from '../realtime/ws-user.decorator';
+import { UserSummary } from '../users/user.view';
+import { UsersService } from '../users/users.service';
+import { AuthRefreshDto, DirectMessageDto, HistoryDto, JoinRoomDto, RoomDto, SendMessageDto, TypingDto } from './chat.dto';
+import { MessagePage, MessageView } from './message.view';
+import { MessagesService } from './messages.service';
+import { PresenceStore } from './presence.store';
+import { assertCanRead, assertCanSend, dmRoomName, parsePublicRoom, socketRoom } from './rooms';
+
+const summary = (user: Principal): UserSummary => ({ id: user.id, displayName: user.displayName });
+
+/** `/chat`: thin handlers; rules live in rooms.ts, storage in MessagesService. */
+@RealtimeGateway('/chat')
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
+  @WebSocketServer() private readonly nsp!: Namespace;
+
+  constructor(
+    private readonly realtime: RealtimeService,
+    private readonly messages: MessagesService,
+    private readonly presence: PresenceStore,
+    private readonly users: UsersService,
+  ) {}
+
+  afterInit(nsp: Namespace): void {
+    this.realtime.attach(nsp);
+  }
+
+  handleConnection(socket: ParleySocket): void {
+    // `disconnecting`, not `disconnect`: the socket's rooms are still known here.
+    socket.on('disconnecting', () => {
+      for (const key of socket.rooms) {
+        if (key.startsWith('room:')) void this.leavePresence(socket, key.slice('room:'.length));
+      }
+    });
+  }
+
+  @SubscribeMessage('room:join')
+  async join(@ConnectedSocket() socket: ParleySocket, @WsUser() user: Principal, @MessageBody() dto: JoinRoomDto) {
+    const room = parsePublicRoom(dto.room);
+    if (dto.since !== undefined) await this.messages.assertInRoom(room, dto.since, 'NOT_FOUND', 'since');
+    // Join before reading history: a message sent meanwhile arrives live (possibly also in
+    // history; clients de-duplicate by id) instead of being lost.
+    await socket.join(socketRoom(room));
+    if (await this.presence.add(room, summary(user), socket.id)) {
+      socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
+    }
+    const page = dto.since !== undefined ? await this.messages.since(room, dto.since) : await this.messages.page(room, undefined);
+    return { room, online: await this.presence.list(room), history: page.messages, hasMore: page.hasMore };
+  }
+
+  @SubscribeMessage('room:leave')
+  async leave(@ConnectedSocket() socket: ParleySocket, @MessageBody() dto: RoomDto) {
+    const room = parsePublicRoom(dto.room);
+    if (socket.rooms.has(socketRoom(room))) {
+      await socket.leave(socketRoom(room));
+      await this.leavePresence(socket, room);
+    }
+    return { room };
+  }
+
+  @SubscribeMessage('message:send')
+  async send(
+    @ConnectedSocket() socket: ParleySocket,
+    @WsUser() user: Principal,
+    @MessageBody() dto: SendMessageDto,
+  ): Promise<MessageView> {
+    const room = parsePublicRoom(dto.room);
+    if (!socket.rooms.has(socketRoom(room))) throw new AppError('FORBIDDEN', 'Join the room first');
+    assertCanSend(room, user);
+    const { message, created } = await this.messages.append({ room, sender: user, body: dto.body, clientMsgId: dto.clientMsgId });
+    if (created) this.nsp.to(socketRoom(room)).emit('message:new', message);
+    return message;
+  }
+
+  @SubscribeMessage('message:history')
+  history(@WsUser() user: Principal, @MessageBody() dto: HistoryDto): Promise<MessagePage> {
+    const room = assertCanRead(dto.room, user);
+    return this.messages.page(room.name, dto.before, dto.limit);
+  }
+
+  @SubscribeMessage('dm:send')
+  async directMessage(@WsUser() user: Principal, @MessageBody() dto: DirectMessageDto): Promise<MessageView> {
+    const recipient = await this.users.findById(dto.to);
+    if (!recipient) throw new AppError('NOT_FOUND', 'No such user');
+    const room = dmRoomName(user.id, recipient.id);
+    const { message, created } = await this.messages.append({ room, sender: user, body: dto.body, clientMsgId: dto.clientMsgId });
+    if (created) this.nsp.to([userRoom(user.id), userRoom(recipient.id)]).emit('dm:new', message);
+    return message;
+  }
+
+  @SubscribeMessage('typing')
+  typing(@ConnectedSocket() socket: ParleySocket, @WsUser() user: Principal, @MessageBody() dto: TypingDto) {
+    const room = parsePublicRoom(dto.room);
+    if (!socket.rooms.has(socketRoom(room))) throw new AppError('FORBIDDEN', 'Join the room first');
+    socket.volatile.to(socketRoom(room)).except(userRoom(user.id)).emit('typing', { room, user: summary(user), typing: dto.typing });
+    return {};
+  }
+
+  @SubscribeMessage('presence:list')
+  async presenceList(@MessageBody() dto: RoomDto) {
+    return { online: await this.presence.list(parsePublicRoom(dto.room)) };
+  }
+
+  @SubscribeMessage('auth:refresh')
+  refresh(@ConnectedSocket() socket: ParleySocket, @MessageBody() dto: AuthRefreshDto) {
+    return this.realtime.refresh(socket, dto.token);
+  }
+
+  private async leavePresence(socket: ParleySocket, room: string): Promise<void> {
+    const user = socket.data.user;
+    if (await this.presence.remove(room, user.id, socket.id)) {
+      this.nsp.to(socketRoom(room)).emit('presence:leave', { room, user: summary(user) });
+    }
+  }
+}

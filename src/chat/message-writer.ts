@@ -1,0 +1,140 @@
+import { Logger } from '@nestjs/common';
+import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { AppError } from '../common/errors';
+import { isUniqueViolation } from '../database/errors';
+import { MessageEntity } from './message.entity';
+
+export interface WriteResult {
+  /** The stored row: the new one, or the first one sent with the same clientMsgId. */
+  message: MessageEntity;
+  created: boolean;
+}
+
+interface Pending {
+  row: MessageEntity;
+  resolve: (result: WriteResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+const dedupeKey = (row: MessageEntity) => (row.clientMsgId === null ? null : `${row.senderId}\u0000${row.clientMsgId}`);
+
+/**
+ * Group commit for chat messages. Sends queue here; one writer at a time commits everything
+ * queued in a single transaction and only then resolves the callers (who then acknowledge).
+ * Under load the batch grows by itself while the previous commit runs, so throughput scales
+ * with batch size instead of with per-statement latency. Idempotency: a unique index on
+ * (sender_id, client_msg_id) plus a lookup per batch; duplicates resolve to the first row.
+ */
+export class MessageWriter {
+  private readonly logger = new Logger(MessageWriter.name);
+  private queue: Pending[] = [];
+  private running: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly onStored: (count: number) => void,
+  ) {}
+
+  write(row: MessageEntity): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything queued so far is committed (or has failed). */
+  async drain(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (!this.running) this.startBatch();
+      await this.running;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.running) this.startBatch();
+    });
+  }
+
+  private startBatch(): void {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    this.running = this.commit(batch).finally(() => {
+      this.running = null;
+      if (this.queue.length > 0) this.startBatch();
+    });
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let results: WriteResult[];
+    try {
+      results = await this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row)));
+    } catch (error) {
+      if (isUniqueViolation(error) && batch.length > 1) {
+        // A concurrent writer (another node) stored one of these clientMsgIds first: redo row by row.
+        for (const pending of batch) await this.commit([pending]);
+        return;
+      }
+      this.logger.error(`Could not store ${batch.length} message(s): ${error instanceof Error ? error.message : String(error)}`);
+      const failure = new AppError('UNAVAILABLE', 'The message could not be stored; try again');
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    this.onStored(results.filter((r) => r.created).length);
+    batch.forEach((pending, i) => pending.resolve(results[i]));
+  }
+
+  private async insertBatch(em: EntityManager, rows: MessageEntity[]): Promise<WriteResult[]> {
+    const existing = await this.findExisting(em, rows);
+    const firstInBatch = new Map<string, MessageEntity>();
+    const results: WriteResult[] = [];
+    const fresh: MessageEntity[] = [];
+    for (const row of rows) {
+      const key = dedupeKey(row);
+      const earlier = key ? (existing.get(key) ?? firstInBatch.get(key)) : undefined;
+      if (earlier) {
+        results.push({ message: earlier, created: false });
+        continue;
+      }
+      if (key) firstInBatch.set(key, row);
+      fresh.push(row);
+      results.push({ message: row, created: true });
+    }
+    if (fresh.length > 0) {
+      await em.createQueryBuilder().insert().into(MessageEntity).values(fresh).updateEntity(false).execute();
+    }
+    return results;
+  }
+
+  private async findExisting(em: EntityManager, rows: MessageEntity[]): Promise<Map<string, MessageEntity>> {
+    const bySender = new Map<string, Set<string>>();
+    for (const row of rows) {
+      if (row.clientMsgId === null) continue;
+      const ids = bySender.get(row.senderId) ?? new Set<string>();
+      ids.add(row.clientMsgId);
+      bySender.set(row.senderId, ids);
+    }
+    const found = new Map<string, MessageEntity>();
+    if (bySender.size === 0) return found;
+    const query = em.createQueryBuilder(MessageEntity, 'm');
+    let i = 0;
+    query.where(
+      new Brackets((qb) => {
+        for (const [senderId, ids] of bySender) {
+          qb.orWhere(`(m.senderId = :s${i} AND m.clientMsgId IN (:...c${i}))`, { [`s${i}`]: senderId, [`c${i}`]: [...ids] });
+          i += 1;
+        }
+      }),
+    );
+    for (const message of await query.getMany()) {
+      const key = dedupeKey(message);
+      if (key) found.set(key, message);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,115 @@
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { Principal } from '../auth/principal';
+import { AppError } from '../common/errors';
+import { newId } from '../common/ids';
+import { MetricsService } from '../metrics/metrics.service';
+import { MessageEntity } from './message.entity';
+import { MessagePage, MessageView } from './message.view';
+import { MessageWriter } from './message-writer';
+
+export const DEFAULT_PAGE = 50;
+export const CATCH_UP_PAGE = 200;
+
+export interface NewMessage {
+  room: string;
+  sender: Principal;
+  body: string;
+  clientMsgId?: string;
+}
+
+/** Sliding one-minute count of stored messages, in one-second buckets. */
+class PerMinuteCounter {
+  private readonly buckets = new Array<number>(60).fill(0);
+  private second = Math.floor(Date.now() / 1000);
+
+  add(count: number): void {
+    this.advance();
+    this.buckets[this.second % 60] += count;
+  }
+
+  total(): number {
+    this.advance();
+    return this.buckets.reduce((a, b) => a + b, 0);
+  }
+
+  private advance(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (let s = Math.max(this.second + 1, now - 59); s <= now; s++) this.buckets[s % 60] = 0;
+    this.second = now;
+  }
+}
+
+@Injectable()
+export class MessagesService implements BeforeApplicationShutdown {
+  private readonly writer: MessageWriter;
+  private readonly perMinute = new PerMinuteCounter();
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    metrics: MetricsService,
+  ) {
+    this.writer = new MessageWriter(dataSource, (count) => {
+      metrics.messagesStored.inc(count);
+      this.perMinute.add(count);
+    });
+  }
+
+  /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
+  async append(input: NewMessage): Promise<{ message: MessageView; created: boolean }> {
+    const row: MessageEntity = {
+      id: newId(),
+      room: input.room,
+      senderId: input.sender.id,
+      body: input.body,
+      clientMsgId: input.clientMsgId ?? null,
+      createdAt: new Date(),
+    };
+    const { message, created } = await this.writer.write(row);
+    return { message: MessageView.of(message, input.sender.displayName), created };
+  }
+
+  /** `limit` messages before `before` (or the latest), oldest first. */
+  async page(room: string, before: string | undefined, limit = DEFAULT_PAGE): Promise<MessagePage> {
+    if (before !== undefined) await this.assertInRoom(room, before, 'VALIDATION_FAILED', 'before');
+    const query = this.withSender().where('m.room = :room', { room });
+    if (before !== undefined) query.andWhere('m.id < :before', { before });
+    const rows = await query.orderBy('m.id', 'DESC').take(limit + 1).getMany();
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toView), hasMore };
+  }
+
+  /** What a reconnecting client missed: up to 200 messages after `since`, oldest first. */
+  async since(room: string, since: string): Promise<MessagePage> {
+    const rows = await this.withSender()
+      .where('m.room = :room', { room })
+      .andWhere('m.id > :since', { since })
+      .orderBy('m.id', 'ASC')
+      .take(CATCH_UP_PAGE + 1)
+      .getMany();
+    return { messages: rows.slice(0, CATCH_UP_PAGE).map(toView), hasMore: rows.length > CATCH_UP_PAGE };
+  }
+
+  async assertInRoom(room: string, id: string, code: 'NOT_FOUND' | 'VALIDATION_FAILED', what: string): Promise<void> {
+    if (!(await this.messages.existsBy({ id, room }))) {
+      throw new AppError(code, `${what} is not a message of this room`);
+    }
+  }
+
+  messagesPerMinute(): number {
+    return this.perMinute.total();
+  }
+
+  /** Graceful shutdown: every queued message is committed (and acknowledged) first. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.writer.drain();
+  }
+
+  private withSender() {
+    return this.messages.createQueryBuilder('m').leftJoin('m.sender', 'u').addSelect(['u.id', 'u.displayName']);
+  }
+}
+
+const toView = (m: MessageEntity) => MessageView.of(m, m.sender?.displayName ?? '');

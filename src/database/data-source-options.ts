@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { DatabaseConfig } from '../config/app-config';
+import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-and-sessions';
+import { Messages1732400000001 } from './migrations/1732400000001-messages';
+import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
+import { UserEntity } from '../users/user.entity';
+import { SessionEntity } from '../sessions/session.entity';
+import { MessageEntity } from '../chat/message.entity';
+import { EmailTokenEntity } from '../mail/email-token.entity';
+
+export const ENTITIES = [UserEntity, SessionEntity, MessageEntity, EmailTokenEntity];
+export const MIGRATIONS = [UsersAndSessions1732400000000, Messages1732400000001, EmailTokens1732400000002];
+
+/** TypeORM options for either embedded SQLite or MySQL/MariaDB. Schema comes only from migrations. */
+export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: false,
+  };
+  if (database.kind === 'sqlite') {
+    const path = database.path === ':memory:' ? database.path : resolve(database.path);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: path,
+      // WAL lets readers run beside the single writer; FULL sync keeps committed rows across
+      // power loss. TypeORM turns foreign keys on for SQLite itself.
+      enableWAL: true,
+      timeout: 5000,
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma('synchronous = FULL');
+        db.pragma('foreign_keys = ON');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'mysql',
+    url: database.url,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    connectorPackage: 'mysql2',
+    extra: { connectionLimit: 10 },
+  };
+}

@@ -1,0 +1,33 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/decorators';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+  ) {}
+
+  @Public()
+  @Get()
+  @ApiOkResponse({ description: 'The database (and Redis, when configured) answer' })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is down; `details` says which' })
+  async check(): Promise<HealthCheckResult> {
+    const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      const result = (error as { response?: HealthCheckResult }).response;
+      const down = Object.keys(result?.error ?? {});
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: `Unhealthy: ${down.join(', ') || 'unknown'}`,
+        error: 'Service Unavailable',
+        details: result?.details ?? {},
+      });
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per app instance (tests run several apps in one process). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'parley_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly socketsConnected = new Gauge({
+    name: 'parley_ws_connected_sockets',
+    help: 'Socket.IO sockets connected to this node, by namespace',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+
+  readonly handshakesRefused = new Counter({
+    name: 'parley_ws_handshakes_refused_total',
+    help: 'Socket.IO handshakes refused, by namespace and code',
+    labelNames: ['namespace', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wsEvents = new Counter({
+    name: 'parley_ws_events_total',
+    help: 'Socket.IO client events handled, by event and outcome (ok or error code)',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesStored = new Counter({
+    name: 'parley_messages_stored_total',
+    help: 'Chat messages written to the database',
+    registers: [this.registry],
+  });
+
+  readonly mailSent = new Counter({
+    name: 'parley_mail_total',
+    help: 'Mail delivery attempts by outcome (sent, retry, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

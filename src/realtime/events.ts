@@ -1,0 +1,33 @@
+import type { Socket } from 'socket.io';
+import type { Principal } from '../auth/principal';
+import type { MessageView } from '../chat/message.view';
+import type { StatsView } from '../dashboard/stats.view';
+import type { UserSummary } from '../users/user.view';
+import type { TokenBucket } from './rate-limiters';
+import type { WsErrorBody } from './ws-errors';
+
+/** Every event the server emits, with its payload (contract, "server → client"). */
+export interface ServerToClientEvents {
+  'message:new': (message: MessageView) => void;
+  'dm:new': (message: MessageView) => void;
+  'presence:join': (event: { room: string; user: UserSummary }) => void;
+  'presence:leave': (event: { room: string; user: UserSummary }) => void;
+  typing: (event: { room: string; user: UserSummary; typing: boolean }) => void;
+  'auth:expired': (event: Record<string, never>) => void;
+  'session:revoked': (event: { reason: string }) => void;
+  stats: (stats: StatsView) => void;
+  exception: (error: WsErrorBody) => void;
+}
+
+/** What Parley keeps on `socket.data`. */
+export interface SocketData {
+  user: Principal;
+  bucket: TokenBucket;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+// Client events are routed by Nest's @SubscribeMessage handlers, each validating its payload.
+export type ParleySocket = Socket<Record<string, never>, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export const userRoom = (userId: string) => `user:${userId}`;
+export const sessionRoom = (sid: string) => `session:${sid}`;

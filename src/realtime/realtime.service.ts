@@ -1,0 +1,135 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Namespace } from 'socket.io';
+import { AccessAuthService } from '../auth/access-auth.service';
+import { AppError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { RevocationService } from '../sessions/revocation.service';
+import { ConnectionCounter } from './connection-counter';
+import { ParleySocket, sessionRoom, userRoom } from './events';
+import { TokenBucket } from './rate-limiters';
+import { HandshakeRules, WsAuthService } from './ws-auth.service';
+import { toHandshakeError } from './ws-errors';
+
+type HandshakeError = Error & { data: { code: string; message: string } };
+
+/**
+ * Socket lifecycle shared by every namespace: handshake middleware, identity rooms
+ * (`user:<id>`, `session:<sid>`), the access-token expiry timer with its grace period,
+ * `auth:refresh`, and disconnecting ended sessions. Sockets are addressed by identity rooms,
+ * never by socket id, so the same code reaches every node once the Redis adapter is on.
+ */
+@Injectable()
+export class RealtimeService implements OnModuleDestroy {
+  private readonly logger = new Logger(RealtimeService.name);
+  private readonly namespaces: Namespace[] = [];
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly wsAuth: WsAuthService,
+    private readonly accessAuth: AccessAuthService,
+    private readonly revocation: RevocationService,
+    private readonly connections: ConnectionCounter,
+    private readonly metrics: MetricsService,
+  ) {
+    // Each node receives every revocation from the bus and acts on its own sockets only.
+    this.unsubscribe = this.revocation.onEnded(({ sid, reason }) => {
+      for (const nsp of this.namespaces) {
+        nsp.local.to(sessionRoom(sid)).emit('session:revoked', { reason });
+        nsp.local.in(sessionRoom(sid)).disconnectSockets();
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** Called from each gateway's afterInit. */
+  attach(nsp: Namespace, rules: HandshakeRules = {}): void {
+    this.namespaces.push(nsp);
+    nsp.use((rawSocket, next) => {
+      const socket = rawSocket as ParleySocket;
+      this.admit(socket, nsp.name, rules).then(
+        () => next(),
+        (error: unknown) => {
+          const body = toHandshakeError(error);
+          this.metrics.handshakesRefused.inc({ namespace: nsp.name, code: body.code });
+          next(Object.assign(new Error(body.message), { data: body }) as HandshakeError);
+        },
+      );
+    });
+    nsp.on('connection', (rawSocket) => this.onConnection(rawSocket as ParleySocket, nsp.name));
+  }
+
+  /** Sockets on this node (all namespaces) and distinct users connected to it. */
+  localCounts(): { connections: number; onlineUsers: number } {
+    let connections = 0;
+    const users = new Set<string>();
+    for (const nsp of this.namespaces) {
+      connections += nsp.sockets.size;
+      for (const room of nsp.adapter.rooms.keys()) if (room.startsWith('user:')) users.add(room);
+    }
+    return { connections, onlineUsers: users.size };
+  }
+
+  /** `auth:refresh`: a fresh access token of the same user; the socket keeps its rooms. */
+  async refresh(socket: ParleySocket, token: string): Promise<{ expiresAt: string }> {
+    const next = this.accessAuth.authenticate(token);
+    const current = socket.data.user;
+    if (next.id !== current.id) throw new AppError('FORBIDDEN', 'The token belongs to another user');
+    await this.accessAuth.assertEmailVerified(next);
+    if (next.sid !== current.sid) {
+      await socket.leave(sessionRoom(current.sid));
+      await socket.join(sessionRoom(next.sid));
+    }
+    socket.data.user = next;
+    this.scheduleExpiry(socket);
+    return { expiresAt: new Date(next.expiresAt).toISOString() };
+  }
+
+  private async admit(socket: ParleySocket, namespace: string, rules: HandshakeRules): Promise<void> {
+    const user = await this.wsAuth.authenticate(socket, rules);
+    if (!(await this.connections.tryAcquire(namespace, user.id, this.config.wsMaxConnectionsPerUser))) {
+      throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.config.wsMaxConnectionsPerUser} connections per user`);
+    }
+    socket.data.user = user;
+    socket.data.bucket = new TokenBucket(this.config.wsRateLimit);
+  }
+
+  private onConnection(socket: ParleySocket, namespace: string): void {
+    const { user } = socket.data;
+    // A session may have ended while the handshake was in flight.
+    if (this.revocation.isEnded(user.sid)) {
+      socket.emit('session:revoked', { reason: 'session_ended' });
+      socket.disconnect();
+    }
+    void socket.join([userRoom(user.id), sessionRoom(user.sid)]);
+    this.metrics.socketsConnected.inc({ namespace });
+    this.scheduleExpiry(socket);
+    socket.once('disconnect', () => {
+      clearTimeout(socket.data.expiryTimer);
+      this.metrics.socketsConnected.dec({ namespace });
+      this.connections.release(namespace, socket.data.user.id).catch((error: unknown) => {
+        this.logger.warn(`Could not release a connection slot: ${String(error)}`);
+      });
+    });
+  }
+
+  /**
+   * At expiry: `auth:expired` once (even to an idle socket); then, unless `auth:refresh`
+   * arrives within WS_AUTH_GRACE, disconnect. Events in between get TOKEN_EXPIRED (WsJwtGuard).
+   */
+  private scheduleExpiry(socket: ParleySocket): void {
+    clearTimeout(socket.data.expiryTimer);
+    const expiresAt = socket.data.user.expiresAt;
+    socket.data.expiryTimer = setTimeout(() => {
+      if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
+      socket.emit('auth:expired', {});
+      socket.data.expiryTimer = setTimeout(() => {
+        if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
+      }, this.config.wsAuthGraceMs);
+    }, Math.max(0, expiresAt - Date.now()));
+  }
+}

@@ -1,0 +1,85 @@
+import { Logger } from '@nestjs/common';
+import { AppError, ErrorCode } from '../common/errors';
+
+/** Codes an event acknowledgement may carry (contract). */
+export type WsErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'TOKEN_EXPIRED'
+  | 'SESSION_REVOKED'
+  | 'INTERNAL';
+
+/** Codes a refused handshake's `connect_error` carries in `data.code` (contract), plus INTERNAL. */
+export type HandshakeErrorCode =
+  | 'TOKEN_MISSING'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'SESSION_REVOKED'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'FORBIDDEN'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'INTERNAL';
+
+export interface WsErrorBody<C extends string = WsErrorCode> {
+  code: C;
+  message: string;
+}
+
+const EVENT_CODES: Record<ErrorCode, WsErrorCode> = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  INVALID_CREDENTIALS: 'VALIDATION_FAILED',
+  TOKEN_MISSING: 'VALIDATION_FAILED',
+  TOKEN_INVALID: 'VALIDATION_FAILED',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  SESSION_REVOKED: 'SESSION_REVOKED',
+  EMAIL_NOT_VERIFIED: 'FORBIDDEN',
+  FORBIDDEN: 'FORBIDDEN',
+  ORIGIN_NOT_ALLOWED: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'VALIDATION_FAILED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_CONNECTIONS: 'RATE_LIMITED',
+  UNAVAILABLE: 'INTERNAL',
+};
+
+const HANDSHAKE_CODES: Record<ErrorCode, HandshakeErrorCode> = {
+  VALIDATION_FAILED: 'TOKEN_INVALID',
+  INVALID_CREDENTIALS: 'TOKEN_INVALID',
+  TOKEN_MISSING: 'TOKEN_MISSING',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  SESSION_REVOKED: 'SESSION_REVOKED',
+  EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
+  FORBIDDEN: 'FORBIDDEN',
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  NOT_FOUND: 'TOKEN_INVALID',
+  CONFLICT: 'TOKEN_INVALID',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  UNAVAILABLE: 'INTERNAL',
+};
+
+const logger = new Logger('WsErrors');
+
+/**
+ * Our messages only: a validation error lists the failing fields, never the values sent,
+ * and an unexpected error becomes INTERNAL (logged here, not sent).
+ */
+export function toWsError(error: unknown): WsErrorBody {
+  if (error instanceof AppError) {
+    const message = error.details?.length ? error.details.join('; ') : error.message;
+    return { code: EVENT_CODES[error.code], message };
+  }
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return { code: 'INTERNAL', message: 'Internal server error' };
+}
+
+export function toHandshakeError(error: unknown): WsErrorBody<HandshakeErrorCode> {
+  if (error instanceof AppError) return { code: HANDSHAKE_CODES[error.code], message: error.message };
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return { code: 'INTERNAL', message: 'Internal server error; try again' };
+}

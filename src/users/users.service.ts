@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../common/errors';
+import { newId } from '../common/ids';
+import { isUniqueViolation } from '../database/errors';
+import { ROLES, Role, UserEntity } from './user.entity';
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  displayName: string;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(@InjectRepository(UserEntity) private readonly users: Repository<UserEntity>) {}
+
+  async create(input: NewUser): Promise<UserEntity> {
+    const now = new Date();
+    const user = this.users.create({
+      id: newId(),
+      email: normalizeEmail(input.email),
+      passwordHash: input.passwordHash,
+      displayName: input.displayName,
+      role: 'user',
+      emailVerifiedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    try {
+      await this.users.insert(user);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'Email is already registered');
+      throw error;
+    }
+    return user;
+  }
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  async getById(id: string): Promise<UserEntity> {
+    const user = await this.findById(id);
+    if (!user) throw new AppError('NOT_FOUND', 'User not found');
+    return user;
+  }
+
+  /** Includes `passwordHash`, which is never selected otherwise. */
+  findByEmailWithPassword(email: string): Promise<UserEntity | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.email = :email', { email: normalizeEmail(email) })
+      .getOne();
+  }
+
+  async getPasswordHash(id: string): Promise<string> {
+    const row = await this.users
+      .createQueryBuilder('user')
+      .select(['user.id', 'user.passwordHash'])
+      .where('user.id = :id', { id })
+      .getOne();
+    if (!row) throw new AppError('NOT_FOUND', 'User not found');
+    return row.passwordHash;
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ email: normalizeEmail(email) });
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash, updatedAt: new Date() });
+  }
+
+  async markEmailVerified(id: string): Promise<void> {
+    await this.users.update({ id }, { emailVerifiedAt: new Date(), updatedAt: new Date() });
+  }
+
+  async setRole(email: string, role: string): Promise<UserEntity> {
+    if (!isRole(role)) throw new AppError('VALIDATION_FAILED', `Unknown role "${role}" (expected one of: ${ROLES.join(', ')})`);
+    const user = await this.findByEmail(email);
+    if (!user) throw new AppError('NOT_FOUND', `No user with email ${normalizeEmail(email)}`);
+    await this.users.update({ id: user.id }, { role, updatedAt: new Date() });
+    return { ...user, role };
+  }
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
