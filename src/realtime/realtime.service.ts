@@ -100,21 +100,22 @@ export class RealtimeService implements OnModuleDestroy {
 
   private onConnection(socket: ParleySocket, namespace: string): void {
     const { user } = socket.data;
+    this.metrics.socketsConnected.inc({ namespace });
+    socket.once('disconnect', () => {
+      clearTimeout(socket.data.expiryTimer);
+      this.metrics.socketsConnected.dec({ namespace });
+      this.connections.release(namespace, user.id).catch((error: unknown) => {
+        this.logger.warn(`Could not release a connection slot: ${String(error)}`);
+      });
+    });
     // A session may have ended while the handshake was in flight.
     if (this.revocation.isEnded(user.sid)) {
       socket.emit('session:revoked', { reason: 'session_ended' });
       socket.disconnect();
+      return;
     }
     void socket.join([userRoom(user.id), sessionRoom(user.sid)]);
-    this.metrics.socketsConnected.inc({ namespace });
     this.scheduleExpiry(socket);
-    socket.once('disconnect', () => {
-      clearTimeout(socket.data.expiryTimer);
-      this.metrics.socketsConnected.dec({ namespace });
-      this.connections.release(namespace, socket.data.user.id).catch((error: unknown) => {
-        this.logger.warn(`Could not release a connection slot: ${String(error)}`);
-      });
-    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { IsNull, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../database/errors';
@@ -74,8 +74,10 @@ export class UsersService {
     await this.users.update({ id }, { passwordHash, updatedAt: new Date() });
   }
 
+  /** Keeps the first verification time if the email was already verified. */
   async markEmailVerified(id: string): Promise<void> {
-    await this.users.update({ id }, { emailVerifiedAt: new Date(), updatedAt: new Date() });
+    const now = new Date();
+    await this.users.update({ id, emailVerifiedAt: IsNull() }, { emailVerifiedAt: now, updatedAt: now });
   }
 
   async setRole(email: string, role: string): Promise<UserEntity> {
