@@ -7,6 +7,16 @@ async function bootstrap(): Promise<void> {
   const app = await createApp();
   const config = app.get(AppConfig);
   await app.listen(config.port);
+  // enableShutdownHooks drains on SIGTERM (queued messages are committed and acknowledged,
+  // sockets closed so clients reconnect elsewhere); this bounds the whole drain to 10 s.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        process.stderr.write('Parley did not stop within 10 s; exiting.\n');
+        process.exit(1);
+      }, 10_000).unref();
+    });
+  }
   new Logger('Bootstrap').log(
     `Parley listening on http://localhost:${config.port} (${config.database.kind}${config.redisUrl ? ' + redis' : ''}, node ${config.nodeId})`,
   );
