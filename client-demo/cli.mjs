@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Parley command-line chat: a server-side style client (Authorization header on the handshake).
 //   npm run client -- --email ada@example.com [--password …] [--register --name Ada] [--room general] [--url http://localhost:3000]
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
@@ -118,5 +119,5 @@ rl.on('line', async (line) => {
   } else if (command === '/history') {
     const ack = await call('message:history', { room, limit: 20 });
     if (ack.ok) for (const m of ack.data.messages) show(`[${m.room}] ${m.sender.displayName}: ${m.body}`);
-  } else if (line.trim()) await call('message:send', { room, body: line, clientMsgId: crypto.randomUUID() });
+  } else if (line.trim()) await call('message:send', { room, body: line, clientMsgId: randomUUID() });
 });
