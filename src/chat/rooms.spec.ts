@@ -1,0 +1,42 @@
+import { Principal } from '../auth/principal';
+import { AppError } from '../common/errors';
+import { assertCanRead, assertCanSend, dmRoomName, parsePublicRoom, parseRoom } from './rooms';
+
+const A = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+const B = '01BX5ZZKBKACTAV9WEVGEMMVRZ';
+const user = (id: string, role: 'user' | 'admin' = 'user'): Principal => ({ id, sid: 's', role, displayName: 'x', emailVerified: true, expiresAt: 0 });
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as AppError).code;
+  }
+  return 'OK';
+};
+
+describe('rooms', () => {
+  it('names DM rooms with the two ids ordered as strings', () => {
+    expect(dmRoomName(B, A)).toBe(`dm:${A}:${B}`);
+    expect(dmRoomName(A, B)).toBe(`dm:${A}:${B}`);
+  });
+
+  it('accepts public names of 1-64 of a-z 0-9 - _ and well-formed DM rooms only', () => {
+    expect(parseRoom('general_1-x')).toEqual({ kind: 'public', name: 'general_1-x' });
+    expect(parseRoom(`dm:${A}:${B}`)).toMatchObject({ kind: 'dm', members: [A, B] });
+    for (const bad of ['', 'General', 'a'.repeat(65), 'a b', `dm:${B}:${A}`, 'dm:x:y', 'dm:']) {
+      expect(code(() => parseRoom(bad))).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('keeps DM rooms out of room events and readable by their two users only', () => {
+    expect(code(() => parsePublicRoom(`dm:${A}:${B}`))).toBe('FORBIDDEN');
+    expect(code(() => assertCanRead(`dm:${A}:${B}`, user(A)))).toBe('OK');
+    expect(code(() => assertCanRead(`dm:${A}:${B}`, user('01CX5ZZKBKACTAV9WEVGEMMVRZ')))).toBe('FORBIDDEN');
+  });
+
+  it('lets only admins post announcements', () => {
+    expect(code(() => assertCanSend('announcements', user(A)))).toBe('FORBIDDEN');
+    expect(code(() => assertCanSend('announcements', user(A, 'admin')))).toBe('OK');
+    expect(code(() => assertCanSend('general', user(A)))).toBe('OK');
+  });
+});
