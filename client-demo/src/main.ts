@@ -64,18 +64,20 @@ auth.onSignedOut = (reason) => {
   const banner = $('login-reason');
   banner.textContent = reason;
   banner.hidden = false;
+  setRegistering(false);
   location.hash = '#/login';
   show('auth');
 };
 
-$('register-toggle').addEventListener('click', () => {
-  registering = !registering;
+function setRegistering(on: boolean): void {
+  registering = on;
   $('displayname-field').hidden = !registering;
   $<HTMLInputElement>('displayname-field').querySelector('input')!.required = registering;
   $('auth-title').textContent = registering ? 'Create an account' : 'Sign in';
   $('auth-submit').textContent = registering ? 'Create account' : 'Sign in';
   $('register-toggle').textContent = registering ? 'I already have an account' : 'Create an account';
-});
+}
+$('register-toggle').addEventListener('click', () => setRegistering(!registering));
 
 $('auth-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -134,7 +136,13 @@ $('resend').addEventListener('click', () => {
     (error: Error) => setStatus(error.message, true),
   );
 });
-$('logout').addEventListener('click', () => void auth.logout());
-$('logout-all').addEventListener('click', () => void auth.logout(true));
+/** Our own sign-out: close the sockets first so their `session:revoked` is not shown as news. */
+function signOut(all: boolean): void {
+  chat.disconnect();
+  dashboard.close();
+  void auth.logout(all);
+}
+$('logout').addEventListener('click', () => signOut(false));
+$('logout-all').addEventListener('click', () => signOut(true));
 window.addEventListener('hashchange', () => void navigate());
 void navigate();
