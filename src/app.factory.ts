@@ -6,7 +6,9 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { AppModule } from './app.module';
+import { RedisService } from './redis/redis.service';
 import { AppConfig } from './config/app-config';
 import { AppConfigOptions } from './config/config.module';
 import { isOriginAllowed } from './realtime/origin-policy';
@@ -42,7 +44,14 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
-  app.useWebSocketAdapter(new ParleyIoAdapter(app, config));
+  const ioAdapter = new ParleyIoAdapter(app, config);
+  const redis = app.get(RedisService, { strict: false });
+  if (redis) {
+    // Broadcasts, identity-room emits, fetchSockets and disconnectSockets reach every node.
+    const [pub, sub] = redis.adapterClients();
+    ioAdapter.useAdapter(createAdapter(pub, sub, { key: redis.key('socket.io') }));
+  }
+  app.useWebSocketAdapter(ioAdapter);
 
   if (existsSync(CLIENT_DIST)) {
     app.useStaticAssets(CLIENT_DIST, { index: 'index.html', maxAge: '1h' });

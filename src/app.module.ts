@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { RedisModule } from './redis/redis.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -23,6 +24,7 @@ export class AppModule implements NestModule {
         AppConfigModule.forRoot(options),
         LoggingModule,
         MetricsModule,
+        RedisModule,
         DatabaseModule,
         AuthModule,
         RealtimeModule,

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AppConfig } from '../config/app-config';
+import { RedisService } from '../redis/redis.service';
 import { MailModule } from '../mail/mail.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -22,9 +24,11 @@ import { TokenService } from './token.service';
     SessionsModule,
     MailModule,
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AppConfig, RedisService],
+      // With Redis the limits hold across nodes.
+      useFactory: (config: AppConfig, redis: RedisService | null) => ({
         throttlers: [{ limit: config.authRateLimit.limit, ttl: config.authRateLimit.windowMs }],
+        storage: redis ? new ThrottlerStorageRedisService(redis.command) : undefined,
       }),
     }),
   ],

@@ -18,6 +18,8 @@ export abstract class AppConfig {
   abstract readonly port: number;
   abstract readonly database: DatabaseConfig;
   abstract readonly redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
+  abstract readonly redisKeyPrefix: string;
   abstract readonly jwt: {
     readonly accessSecret: string;
     readonly refreshSecret: string;
@@ -109,6 +111,7 @@ const schema = z.object({
   PORT: intInRange(0, 65535).default('3000'),
   DATABASE_URL: databaseUrl.default('sqlite:./data/app.sqlite'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'expected 1-64 of letters, digits, : . _ -').default('parley:'),
   JWT_ACCESS_SECRET: secret.optional(),
   JWT_REFRESH_SECRET: secret.optional(),
   JWT_ACCESS_TTL: duration('15m').default('15m'),
@@ -194,6 +197,7 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     port: v.PORT,
     database: v.DATABASE_URL,
     redisUrl: v.REDIS_URL ?? null,
+    redisKeyPrefix: v.REDIS_KEY_PREFIX,
     jwt: {
       accessSecret,
       refreshSecret,

@@ -1,6 +1,13 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { RedisService } from '../redis/redis.service';
 import { Public } from '../auth/decorators';
 
 @ApiTags('operations')
@@ -9,6 +16,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly indicator: HealthIndicatorService,
+    @Inject(RedisService) private readonly redis: RedisService | null,
   ) {}
 
   @Public()
@@ -17,6 +26,16 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `details` says which' })
   async check(): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
+    const redis = this.redis;
+    if (redis) {
+      checks.push(async () => {
+        const check = this.indicator.check('redis');
+        return redis.ping(1000).then(
+          () => check.up(),
+          (error: Error) => check.down({ message: error.message }),
+        );
+      });
+    }
     try {
       return await this.health.check(checks);
     } catch (error) {

@@ -48,6 +48,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly redisUp = new Gauge({
+    name: 'parley_redis_up',
+    help: '1 while this node is connected to Redis (only present when REDIS_URL is set)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

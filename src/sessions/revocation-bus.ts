@@ -17,6 +17,10 @@ export type SessionEndedHandler = (event: SessionEndedEvent) => void;
 export abstract class RevocationBus {
   abstract publish(event: SessionEndedEvent): Promise<void>;
   abstract subscribe(handler: SessionEndedHandler): () => void;
+  /** Sessions other nodes ended within the last access-token lifetime (none in-process). */
+  async recent(): Promise<string[]> {
+    return [];
+  }
 }
 
 export class LocalRevocationBus extends RevocationBus {

@@ -13,7 +13,8 @@ import { SessionEntity } from './session.entity';
  * so instead every node keeps, in memory, the ids of sessions that ended within the last
  * access-token lifetime (after that, every access token of the session has expired anyway).
  *
- * - At boot the set is loaded from `sessions.revoked_at` (so a restart forgets nothing).
+ * - At boot the set is loaded from `sessions.revoked_at` (so a restart forgets nothing) and,
+ *   with Redis, from the set of sessions other nodes ended.
  * - `announce` adds the id locally *before* returning (the REST call that ended the session
  *   answers only once this node refuses the token) and publishes it on the `RevocationBus`,
  *   which reaches every node (Redis pub/sub when configured) and the real-time layer, which
@@ -42,7 +43,9 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
       where: { revokedAt: MoreThanOrEqual(since) },
     });
     for (const session of recent) this.remember(session.id, session.revokedAt ?? undefined);
-    this.logger.log(`Loaded ${recent.length} recently ended session(s)`);
+    const fromBus = await this.bus.recent().catch(() => []);
+    for (const sid of fromBus) this.remember(sid);
+    this.logger.log(`Loaded ${recent.length + fromBus.length} recently ended session(s)`);
     this.pruneTimer = setInterval(() => this.prune(), 60_000).unref();
   }
 

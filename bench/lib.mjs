@@ -1,0 +1,67 @@
+// Shared helpers for the benchmarks (run by hand; figures go to bench/RESULTS.md).
+import { execSync, spawn } from 'node:child_process';
+import { cpus, totalmem, loadavg } from 'node:os';
+import { once } from 'node:events';
+
+export const root = new URL('..', import.meta.url).pathname;
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function summarize(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean };
+}
+
+export function machine() {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
+  } catch {
+    /* not a checkout */
+  }
+  return {
+    date: new Date().toISOString(),
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    commit,
+    load: loadavg().map((l) => l.toFixed(2)).join(' '),
+  };
+}
+
+/** Starts `node <script>` with env, resolves when it prints `ready` or answers /health. */
+export async function startServer(script, env, { port, healthPath = '/health' } = {}) {
+  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${healthPath}`);
+      if (res.ok) return { child, output: () => output };
+    } catch {
+      /* not up yet */
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server ${script} did not start:\n${output}`);
+}
+
+export async function stopServer(server) {
+  if (server.child.exitCode !== null) return;
+  server.child.kill('SIGTERM');
+  await Promise.race([once(server.child, 'exit'), new Promise((r) => setTimeout(r, 12_000))]);
+  if (server.child.exitCode === null) server.child.kill('SIGKILL');
+}
+
+export const BENCH_SECRETS = {
+  JWT_ACCESS_SECRET: 'bench-access-secret-0123456789abcdefghijklmnop',
+  JWT_REFRESH_SECRET: 'bench-refresh-secret-0123456789abcdefghijklmno',
+};

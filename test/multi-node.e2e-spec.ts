@@ -1,0 +1,85 @@
+import request from 'supertest';
+import { AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, register, sleep } from './support/clients';
+import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+
+const REDIS = process.env.TEST_REDIS_URL;
+const mysql = DATABASES.find((d) => d.name === 'mysql');
+const enabled = Boolean(REDIS && mysql);
+if (!enabled) console.info('Multi-node suite skipped: it needs both TEST_MYSQL_URL and TEST_REDIS_URL.');
+
+const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` });
+
+(enabled ? describe : describe.skip)('two nodes on one database and one Redis', () => {
+  let node1: TestApp;
+  let node2: TestApp;
+
+  beforeAll(async () => {
+    const databaseUrl = await mysql!.url();
+    const prefix = `parley-test-${process.pid}-${Date.now().toString(36)}:`;
+    // one after the other: the first applies the migrations
+    node1 = await startApp(testEnv(databaseUrl, { REDIS_URL: REDIS, REDIS_KEY_PREFIX: prefix, NODE_ID: 'node-1' }));
+    node2 = await startApp(testEnv(databaseUrl, { REDIS_URL: REDIS, REDIS_KEY_PREFIX: prefix, NODE_ID: 'node-2' }));
+  });
+  afterAll(async () => {
+    closeAllSockets();
+    await node1?.close();
+    await node2?.close();
+  });
+
+  it('reports Redis in /health', async () => {
+    const res = await request(node1.url).get('/health').expect(200);
+    expect(res.body.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+  });
+
+  it('carries room messages and DMs across nodes, both ways', async () => {
+    const alice = await register(node1.url, { displayName: 'Alice' });
+    const bob = await register(node2.url, { displayName: 'Bob' });
+    const a = await connect(node1.url, '/chat', { token: alice.accessToken });
+    const b = await connect(node2.url, '/chat', { token: bob.accessToken });
+    await emitAck(a, 'room:join', { room: 'cluster' });
+    await emitAck(b, 'room:join', { room: 'cluster' });
+    const toB = nextEvent<{ body: string }>(b, 'message:new');
+    await emitAck(a, 'message:send', { room: 'cluster', body: 'from node 1' });
+    await expect(toB).resolves.toMatchObject({ body: 'from node 1' });
+    const toA = nextEvent<{ body: string }>(a, 'message:new');
+    await emitAck(b, 'message:send', { room: 'cluster', body: 'from node 2' });
+    await expect(toA).resolves.toMatchObject({ body: 'from node 2' });
+    const dm = nextEvent<{ body: string }>(b, 'dm:new');
+    expect(await emitAck(a, 'dm:send', { to: bob.user.id, body: 'cross-node DM' })).toMatchObject({ ok: true });
+    await expect(dm).resolves.toMatchObject({ body: 'cross-node DM' });
+  });
+
+  it('ends a session on every node within a second', async () => {
+    const alice = await register(node1.url);
+    const other = await login(node1.url, alice.user.email);
+    const onNode2 = await connect(node2.url, '/chat', { token: alice.accessToken });
+    const revoked = nextEvent<{ reason: string }>(onNode2, 'session:revoked', 1000);
+    const disconnected = nextEvent(onNode2, 'disconnect', 1000);
+    const started = Date.now();
+    await request(node1.url).post('/auth/logout').set(bearer(alice)).expect(204);
+    await expect(revoked).resolves.toEqual({ reason: 'logout' });
+    await disconnected;
+    let refused = false;
+    while (!refused && Date.now() - started < 1000) {
+      refused = (await request(node2.url).get('/auth/me').set(bearer(alice))).status === 401;
+      if (!refused) await sleep(20);
+    }
+    expect(refused).toBe(true);
+    await request(node2.url).get('/auth/me').set(bearer(other)).expect(200);
+  });
+});
+
+(REDIS ? describe : describe.skip)('Redis unreachable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(testEnv(await DATABASES[0].url(), { REDIS_URL: 'redis://127.0.0.1:1' }));
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 on /health and keeps serving REST', async () => {
+    const res = await request(t.url).get('/health').expect(503);
+    expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('redis') });
+    await request(t.url).get('/metrics').expect(200);
+    expect((await request(t.url).get('/metrics')).text).toContain('parley_redis_up 0');
+  });
+});
