@@ -16,7 +16,7 @@ import { run as bcryptBench } from './micro/bcrypt.mjs';
 const quick = process.argv.includes('--quick');
 const ROOMS = 10;
 const MEMBERS = quick ? 5 : 10;
-const DURATION = quick ? 4000 : 8000;
+const DURATION = quick ? 3000 : 6000;
 const HANDSHAKES = quick ? 300 : 1000;
 const IDLE_SOCKETS = quick ? 1000 : 3000;
 const MYSQL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/parley_bench';
@@ -119,7 +119,7 @@ const parleyEnv = (port, databaseUrl) => ({
   AUTH_RATE_LIMIT: '100000/1s',
   WS_RATE_LIMIT: '100000/1s',
   WS_CONNECT_RATE_LIMIT: '1000000/1s',
-  WS_MAX_CONNECTIONS_PER_USER: '100000',
+  WS_MAX_CONNECTIONS_PER_USER: '10000',
   MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
 });
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { AppModule } from './app.module';
+import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { AppConfig } from './config/app-config';
 import { AppConfigOptions } from './config/config.module';
@@ -44,7 +45,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
-  const ioAdapter = new ParleyIoAdapter(app, config);
+  const ioAdapter = new ParleyIoAdapter(app, config, app.get(MetricsService));
   const redis = app.get(RedisService, { strict: false });
   if (redis) {
     // Broadcasts, identity-room emits, fetchSockets and disconnectSockets reach every node.

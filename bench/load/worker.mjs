@@ -49,6 +49,6 @@ const senders = sockets.slice(0, cfg.senders);
 await Promise.all(senders.flatMap((s) => Array.from({ length: cfg.inFlight }, () => sender(s))));
 await new Promise((r) => setTimeout(r, 500)); // let deliveries land
 const cpu = process.cpuUsage(cpuStart);
-process.send({ type: 'done', acked, failed, delivered, ackLatencies, deliveryLatencies, cpuMs: (cpu.user + cpu.system) / 1000 });
 for (const { socket } of sockets) socket.close();
-process.exit(0);
+// exit only once the report has left: process.send is asynchronous
+process.send({ type: 'done', acked, failed, delivered, ackLatencies, deliveryLatencies, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));

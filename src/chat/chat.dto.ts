@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
@@ -5,9 +6,11 @@ import { ID_PATTERN } from '../common/ids';
 
 const MESSAGE_ID = { message: '$property must be a message id' };
 
+/** Shape only; the naming rules (public name or `dm:` room) are checked in rooms.ts. */
+const IsRoomName = () => applyDecorators(IsString(), Length(1, 64));
+
 export class RoomDto {
-  @IsString()
-  @Length(1, 64)
+  @IsRoomName()
   room!: string;
 }
 
@@ -18,7 +21,8 @@ export class JoinRoomDto extends RoomDto {
   since?: string;
 }
 
-export class SendMessageDto extends RoomDto {
+/** What every sent message carries, to a room or to a user. */
+class MessageContentDto {
   @IsString()
   @Length(1, 4000)
   @Matches(/\S/, { message: 'body must not be blank' })
@@ -28,6 +32,11 @@ export class SendMessageDto extends RoomDto {
   @IsString()
   @Length(1, 64)
   clientMsgId?: string;
+}
+
+export class SendMessageDto extends MessageContentDto {
+  @IsRoomName()
+  room!: string;
 }
 
 export class HistoryQuery {
@@ -47,25 +56,14 @@ export class HistoryQuery {
 }
 
 export class HistoryDto extends HistoryQuery {
-  @IsString()
-  @Length(1, 64)
+  @IsRoomName()
   room!: string;
 }
 
-export class DirectMessageDto {
+export class DirectMessageDto extends MessageContentDto {
   @IsString()
   @Length(1, 64)
   to!: string;
-
-  @IsString()
-  @Length(1, 4000)
-  @Matches(/\S/, { message: 'body must not be blank' })
-  body!: string;
-
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  clientMsgId?: string;
 }
 
 export class TypingDto extends RoomDto {

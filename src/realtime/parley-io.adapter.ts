@@ -1,7 +1,10 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { Server, ServerOptions } from 'socket.io';
+import { MessageMappingProperties } from '@nestjs/websockets';
+import { firstValueFrom, isObservable } from 'rxjs';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 
 /** "Frames over 64 kB are refused" (kB = 1000 bytes); a larger frame closes that connection. */
 export const MAX_FRAME_BYTES = 64_000;
@@ -19,8 +22,31 @@ export class ParleyIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     super(app);
+  }
+
+  /**
+   * The acknowledgement protocol, in one place: a handler's result goes back as
+   * `{ ok: true, data }`; a failure has already been answered by WsExceptionFilter (Nest's
+   * proxy then resolves to undefined). Plain listeners instead of Nest's per-socket rxjs
+   * pipelines: the profile under fan-out load showed those (and the interceptor's
+   * AsyncResource binding) among the largest per-event costs, and they cost memory per socket.
+   */
+  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[]): void {
+    for (const { message, callback } of handlers) {
+      const event = String(message);
+      socket.on(event, async (...args: unknown[]) => {
+        const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (response: unknown) => void) : undefined;
+        const payload = args.length <= 1 ? args[0] : args;
+        let result: unknown = await callback(payload, ack);
+        if (isObservable(result)) result = await firstValueFrom(result, { defaultValue: undefined });
+        if (result === undefined) return;
+        this.metrics.wsEvents.inc({ event, outcome: 'ok' });
+        ack?.({ ok: true, data: result });
+      });
+    }
   }
 
   /** Cross-node adapter (Redis), set before the gateways start. */
