@@ -1,21 +1,14 @@
 import request from 'supertest';
-import { closeAllSockets, connect, emitAck, nextEvent, register, sleep } from './support/clients';
-import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+import { connect, emitAck, nextEvent, register, sleep } from './support/clients';
+import { appPerSuite } from './support/app';
 
 describe('/chat robustness', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '20/1s' }));
-  });
-  afterAll(async () => {
-    closeAllSockets();
-    await t.close();
-  });
+  const suite = appPerSuite({ WS_RATE_LIMIT: '20/1s' });
 
   it('drops the socket that sends a frame over 64 kB and no other', async () => {
-    const a = await register(t.url);
-    const big = await connect(t.url, '/chat', { token: a.accessToken });
-    const bystander = await connect(t.url, '/chat', { token: a.accessToken });
+    const a = await register(suite.t.url);
+    const big = await connect(suite.t.url, '/chat', { token: a.accessToken });
+    const bystander = await connect(suite.t.url, '/chat', { token: a.accessToken });
     const dropped = nextEvent(big, 'disconnect');
     big.emit('message:send', { room: 'general', body: 'x'.repeat(65_000) });
     await dropped;
@@ -23,8 +16,8 @@ describe('/chat robustness', () => {
   });
 
   it('rate limits a flood without disconnecting, then recovers', async () => {
-    const a = await register(t.url);
-    const socket = await connect(t.url, '/chat', { token: a.accessToken });
+    const a = await register(suite.t.url);
+    const socket = await connect(suite.t.url, '/chat', { token: a.accessToken });
     const acks = await Promise.all(Array.from({ length: 200 }, () => emitAck(socket, 'presence:list', { room: 'flood' })));
     const limited = acks.filter((ack) => !ack.ok && ack.error.code === 'RATE_LIMITED').length;
     expect(limited).toBeGreaterThan(150);
@@ -35,8 +28,8 @@ describe('/chat robustness', () => {
   });
 
   it('answers malformed payloads with VALIDATION_FAILED, never echoing them', async () => {
-    const a = await register(t.url);
-    const socket = await connect(t.url, '/chat', { token: a.accessToken });
+    const a = await register(suite.t.url);
+    const socket = await connect(suite.t.url, '/chat', { token: a.accessToken });
     const marker = 'ECHO-MARKER-<script>';
     const payloads: unknown[] = [
       marker,
@@ -62,8 +55,8 @@ describe('/chat robustness', () => {
   });
 
   it('emits `exception` when there is no ack, and ignores unknown events', async () => {
-    const a = await register(t.url);
-    const socket = await connect(t.url, '/chat', { token: a.accessToken });
+    const a = await register(suite.t.url);
+    const socket = await connect(suite.t.url, '/chat', { token: a.accessToken });
     const exception = nextEvent<{ code: string; message: string }>(socket, 'exception');
     socket.emit('room:join', { room: 'NOT VALID' });
     await expect(exception).resolves.toEqual({ code: 'VALIDATION_FAILED', message: expect.any(String) });
@@ -72,6 +65,6 @@ describe('/chat robustness', () => {
     await sleep(100);
     expect(socket.connected).toBe(true);
     expect(await emitAck(socket, 'room:join', { room: 'still-fine' })).toMatchObject({ ok: true });
-    await request(t.url).get('/health').expect(200);
+    await request(suite.t.url).get('/health').expect(200);
   });
 });

@@ -45,6 +45,7 @@ class PerMinuteCounter {
 export class MessagesService implements BeforeApplicationShutdown {
   private readonly writer: MessageWriter;
   private readonly perMinute = new PerMinuteCounter();
+  private closing = false;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -59,6 +60,7 @@ export class MessagesService implements BeforeApplicationShutdown {
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
   async append(input: NewMessage): Promise<{ message: MessageView; created: boolean }> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is restarting; send again (same clientMsgId)');
     const row: MessageEntity = {
       id: newId(),
       room: input.room,
@@ -102,9 +104,15 @@ export class MessagesService implements BeforeApplicationShutdown {
     return this.perMinute.total();
   }
 
-  /** Graceful shutdown: every queued message is committed (and acknowledged) first. */
+  /**
+   * Graceful shutdown, before the sockets close: refuse new sends, commit everything queued,
+   * then give the acknowledgements a moment to leave, so nothing is stored without its ack
+   * reaching a socket that is still connected.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     await this.writer.drain();
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   private withSender() {

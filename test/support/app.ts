@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { createApp } from '../../src/app.factory';
+import { closeAllSockets } from './clients';
 import { UsersService } from '../../src/users/users.service';
 
 export type Env = Record<string, string | undefined>;
@@ -81,4 +82,20 @@ export async function startApp(env: Env): Promise<TestApp> {
 
 export function removeSqliteFile(databaseUrl: string): void {
   if (databaseUrl.startsWith('sqlite:')) rmSync(join(databaseUrl.slice(7), '..'), { recursive: true, force: true });
+}
+
+/**
+ * Boots an app for the enclosing describe block (beforeAll) and closes it and every test
+ * socket afterwards (afterAll). Read `suite.t` inside tests.
+ */
+export function appPerSuite(overrides: Env = {}, database = DATABASES[0]): { t: TestApp } {
+  const suite = {} as { t: TestApp };
+  beforeAll(async () => {
+    suite.t = await startApp(testEnv(await database.url(), overrides));
+  });
+  afterAll(async () => {
+    closeAllSockets();
+    await suite.t?.close();
+  });
+  return suite;
 }
