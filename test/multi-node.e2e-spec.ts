@@ -37,7 +37,12 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     const a = await connect(node1.url, '/chat', { token: alice.accessToken });
     const b = await connect(node2.url, '/chat', { token: bob.accessToken });
     await emitAck(a, 'room:join', { room: 'cluster' });
+    const joined = nextEvent<{ user: { id: string } }>(a, 'presence:join');
     await emitAck(b, 'room:join', { room: 'cluster' });
+    await expect(joined).resolves.toMatchObject({ user: { id: bob.user.id } });
+    // presence spans nodes: each side sees the other in the room
+    const online = await emitAck<{ online: Array<{ id: string }> }>(a, 'presence:list', { room: 'cluster' });
+    expect(online.ok && online.data.online.map((u) => u.id).sort()).toEqual([alice.user.id, bob.user.id].sort());
     const toB = nextEvent<{ body: string }>(b, 'message:new');
     await emitAck(a, 'message:send', { room: 'cluster', body: 'from node 1' });
     await expect(toB).resolves.toMatchObject({ body: 'from node 1' });
@@ -47,6 +52,9 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     const dm = nextEvent<{ body: string }>(b, 'dm:new');
     expect(await emitAck(a, 'dm:send', { to: bob.user.id, body: 'cross-node DM' })).toMatchObject({ ok: true });
     await expect(dm).resolves.toMatchObject({ body: 'cross-node DM' });
+    const left = nextEvent<{ user: { id: string } }>(a, 'presence:leave');
+    b.close();
+    await expect(left).resolves.toMatchObject({ user: { id: bob.user.id } });
   });
 
   it('ends a session on every node within a second', async () => {

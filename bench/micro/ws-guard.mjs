@@ -6,16 +6,17 @@ import { root, summarize } from '../lib.mjs';
 const require = createRequire(import.meta.url);
 const { WsJwtGuard } = require(`${root}dist/realtime/ws-jwt.guard.js`);
 const { TokenBucket } = require(`${root}dist/realtime/rate-limiters.js`);
+const { initSocketState } = require(`${root}dist/realtime/events.js`);
 
 const ended = new Map(Array.from({ length: 10_000 }, (_, i) => [`ended-${i}`, 0]));
 const guard = new WsJwtGuard({ isEnded: (sid) => ended.has(sid) });
 const socket = {
   data: {
     user: { id: 'u', sid: 'live', role: 'user', displayName: 'x', emailVerified: true, expiresAt: Date.now() + 3_600_000 },
-    bucket: new TokenBucket({ limit: 1e12, windowMs: 1 }),
   },
   disconnect() {},
 };
+initSocketState(socket, { bucket: new TokenBucket({ limit: 1e12, windowMs: 1 }) });
 const context = { switchToWs: () => ({ getClient: () => socket, getPattern: () => 'message:send' }) };
 
 export function run() {

@@ -11,7 +11,7 @@ import { UsersService } from '../users/users.service';
 import { AuthRefreshDto, DirectMessageDto, HistoryDto, JoinRoomDto, RoomDto, SendMessageDto, TypingDto } from './chat.dto';
 import { MessagePage, MessageView } from './message.view';
 import { MessagesService } from './messages.service';
-import { PresenceStore } from './presence.store';
+import { PresenceService } from './presence.service';
 import { assertCanRead, assertCanSend, dmRoomName, parsePublicRoom, socketRoom } from './rooms';
 
 const summary = (user: Principal): UserSummary => ({ id: user.id, displayName: user.displayName });
@@ -24,19 +24,20 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   constructor(
     private readonly realtime: RealtimeService,
     private readonly messages: MessagesService,
-    private readonly presence: PresenceStore,
+    private readonly presence: PresenceService,
     private readonly users: UsersService,
   ) {}
 
   afterInit(nsp: Namespace): void {
     this.realtime.attach(nsp);
+    this.presence.attach(nsp);
   }
 
   handleConnection(socket: ParleySocket): void {
     // `disconnecting`, not `disconnect`: the socket's rooms are still known here.
     socket.on('disconnecting', () => {
       for (const key of socket.rooms) {
-        if (key.startsWith('room:')) void this.leavePresence(socket, key.slice('room:'.length));
+        if (key.startsWith('room:')) void this.announceLeave(socket, key.slice('room:'.length));
       }
     });
   }
@@ -47,9 +48,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     if (dto.since !== undefined) await this.messages.assertInRoom(room, dto.since, 'NOT_FOUND', 'since');
     // Join before reading history: a message sent meanwhile arrives live (possibly also in
     // history; clients de-duplicate by id) instead of being lost.
-    await socket.join(socketRoom(room));
-    if (await this.presence.add(room, summary(user), socket.id)) {
-      socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
+    if (!socket.rooms.has(socketRoom(room))) {
+      const alreadyHere = await this.presence.isPresent(room, user.id, socket.id);
+      await socket.join(socketRoom(room));
+      if (!alreadyHere) socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
     }
     const page = dto.since !== undefined ? await this.messages.since(room, dto.since) : await this.messages.page(room, undefined);
     return { room, online: await this.presence.list(room), history: page.messages, hasMore: page.hasMore };
@@ -60,7 +62,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     const room = parsePublicRoom(dto.room);
     if (socket.rooms.has(socketRoom(room))) {
       await socket.leave(socketRoom(room));
-      await this.leavePresence(socket, room);
+      await this.announceLeave(socket, room);
     }
     return { room };
   }
@@ -113,9 +115,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     return this.realtime.refresh(socket, dto.token);
   }
 
-  private async leavePresence(socket: ParleySocket, room: string): Promise<void> {
+  /** presence:leave once the user's last socket (on any node) has left the room. */
+  private async announceLeave(socket: ParleySocket, room: string): Promise<void> {
     const user = socket.data.user;
-    if (await this.presence.remove(room, user.id, socket.id)) {
+    if (!(await this.presence.isPresent(room, user.id, socket.id))) {
       this.nsp.to(socketRoom(room)).emit('presence:leave', { room, user: summary(user) });
     }
   }

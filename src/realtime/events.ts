@@ -19,11 +19,30 @@ export interface ServerToClientEvents {
   exception: (error: WsErrorBody) => void;
 }
 
-/** What Parley keeps on `socket.data`. */
+/**
+ * What Parley keeps on `socket.data`. It must stay plain JSON: the Redis adapter serialises
+ * it for `fetchSockets` on other nodes (presence). Per-socket machinery lives in `SocketState`.
+ */
 export interface SocketData {
   user: Principal;
+}
+
+/** Node-local state of one socket: its event rate limit and its expiry timer. */
+export interface SocketState {
   bucket: TokenBucket;
   expiryTimer?: NodeJS.Timeout;
+}
+
+const states = new WeakMap<object, SocketState>();
+
+export function socketState(socket: object): SocketState {
+  const state = states.get(socket);
+  if (!state) throw new Error('socket has no Parley state (not admitted by the handshake)');
+  return state;
+}
+
+export function initSocketState(socket: object, state: SocketState): void {
+  states.set(socket, state);
 }
 
 // Client events are routed by Nest's @SubscribeMessage handlers, each validating its payload.

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RevocationService } from '../sessions/revocation.service';
 import { ConnectionCounter } from './connection-counter';
-import { ParleySocket, sessionRoom, userRoom } from './events';
+import { initSocketState, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
 import { toHandshakeError } from './ws-errors';
@@ -95,14 +95,14 @@ export class RealtimeService implements OnModuleDestroy {
       throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.config.wsMaxConnectionsPerUser} connections per user`);
     }
     socket.data.user = user;
-    socket.data.bucket = new TokenBucket(this.config.wsRateLimit);
+    initSocketState(socket, { bucket: new TokenBucket(this.config.wsRateLimit) });
   }
 
   private onConnection(socket: ParleySocket, namespace: string): void {
     const { user } = socket.data;
     this.metrics.socketsConnected.inc({ namespace });
     socket.once('disconnect', () => {
-      clearTimeout(socket.data.expiryTimer);
+      clearTimeout(socketState(socket).expiryTimer);
       this.metrics.socketsConnected.dec({ namespace });
       this.connections.release(namespace, user.id).catch((error: unknown) => {
         this.logger.warn(`Could not release a connection slot: ${String(error)}`);
@@ -123,12 +123,13 @@ export class RealtimeService implements OnModuleDestroy {
    * arrives within WS_AUTH_GRACE, disconnect. Events in between get TOKEN_EXPIRED (WsJwtGuard).
    */
   private scheduleExpiry(socket: ParleySocket): void {
-    clearTimeout(socket.data.expiryTimer);
+    const state = socketState(socket);
+    clearTimeout(state.expiryTimer);
     const expiresAt = socket.data.user.expiresAt;
-    socket.data.expiryTimer = setTimeout(() => {
+    state.expiryTimer = setTimeout(() => {
       if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
       socket.emit('auth:expired', {});
-      socket.data.expiryTimer = setTimeout(() => {
+      state.expiryTimer = setTimeout(() => {
         if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
       }, this.config.wsAuthGraceMs);
     }, Math.max(0, expiresAt - Date.now()));

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors';
 import { RevocationService } from '../sessions/revocation.service';
-import { ParleySocket } from './events';
+import { ParleySocket, socketState } from './events';
 
 export const REFRESH_EVENT = 'auth:refresh';
 
@@ -17,9 +17,9 @@ export class WsJwtGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const ws = context.switchToWs();
     const socket = ws.getClient<ParleySocket>();
-    const { user, bucket } = socket.data;
+    const { user } = socket.data;
     if (!user) throw new AppError('TOKEN_INVALID', 'Not authenticated');
-    if (!bucket.take()) throw new AppError('RATE_LIMITED', 'Too many events; slow down');
+    if (!socketState(socket).bucket.take()) throw new AppError('RATE_LIMITED', 'Too many events; slow down');
     if (this.revocation.isEnded(user.sid)) {
       socket.disconnect();
       throw new AppError('SESSION_REVOKED', 'The session has ended');
