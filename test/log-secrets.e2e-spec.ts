@@ -1,0 +1,82 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { closeAllSockets, connect, emitAck, login, PASSWORD, register } from './support/clients';
+import { sleep } from './support/clients';
+
+const ROOT = join(__dirname, '..');
+const PORT = 30_000 + (process.pid % 20_000);
+const SECRETS = { JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghij', JWT_REFRESH_SECRET: 'log-test-refresh-secret-0123456789abcdefghi' };
+
+/**
+ * Runs the real server as its own process (JSON logs at debug level, as in production) and
+ * captures everything it writes, then walks through every flow that handles a secret.
+ */
+describe('logs', () => {
+  let server: ChildProcess;
+  let output = '';
+  const url = `http://127.0.0.1:${PORT}`;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-logs-'));
+    server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...SECRETS,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'debug',
+        PORT: String(PORT),
+        DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}`,
+        MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+        BCRYPT_COST: '4',
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; i < 150; i++) {
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return;
+      await sleep(200);
+    }
+    throw new Error(`server did not start:\n${output}`);
+  }, 60_000);
+
+  afterAll(async () => {
+    closeAllSockets();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  });
+
+  it('never contain a password, token, token secret or hash', async () => {
+    const secrets: string[] = [PASSWORD, 'a brand new password', 'wrong password here', SECRETS.JWT_ACCESS_SECRET, SECRETS.JWT_REFRESH_SECRET];
+    const a = await register(url);
+    const b = await login(url, a.user.email);
+    secrets.push(a.accessToken, a.refreshToken, b.accessToken, b.refreshToken);
+    await request(url).post('/auth/login').send({ email: a.user.email, password: 'wrong password here' }).expect(401);
+    const refreshed = (await request(url).post('/auth/refresh').send({ refreshToken: b.refreshToken }).expect(200)).body;
+    secrets.push(refreshed.accessToken, refreshed.refreshToken);
+    for (const token of [a.refreshToken, refreshed.refreshToken]) {
+      const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sec: string };
+      secrets.push(claims.sec);
+    }
+    const viaAuth = await connect(url, '/chat', { token: a.accessToken });
+    const viaHeader = await connect(url, '/chat', { header: refreshed.accessToken });
+    await emitAck(viaAuth, 'room:join', { room: 'logs' });
+    await emitAck(viaAuth, 'message:send', { room: 'logs', body: 'hello logs' });
+    await emitAck(viaHeader, 'auth:refresh', { token: refreshed.accessToken });
+    await emitAck(viaAuth, 'auth:refresh', { token: 'not-a-token-but-still-secret-looking' });
+    await request(url).get(`/auth/me?token=${a.accessToken}`).set('Authorization', `Bearer ${a.accessToken}`).expect(200);
+    await request(url).patch('/auth/password').set('Authorization', `Bearer ${a.accessToken}`).send({ currentPassword: PASSWORD, newPassword: 'a brand new password' }).expect(204);
+    await request(url).post('/auth/logout').set('Authorization', `Bearer ${a.accessToken}`).expect(204);
+    await sleep(300);
+
+    expect(output).toContain('"msg":"request completed"'); // the capture works: request logs are there
+    for (const secret of secrets) expect(output).not.toContain(secret);
+    expect(output).not.toMatch(/\$2[aby]\$\d\d\$/); // no bcrypt hash
+    expect(output).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/); // no JWT of any kind
+  });
+});
