@@ -21,7 +21,14 @@ describe('/dashboard', () => {
     const adminToken = (await login(suite.t.url, admin.user.email)).accessToken;
     const dashboard = await connect(suite.t.url, '/dashboard', { token: adminToken });
     const first = await nextEvent<Stats>(dashboard, 'stats', 2600);
-    expect(first).toEqual({ connections: 1, onlineUsers: 1, messagesPerMinute: 0, node: 'test-node-1', at: expect.any(String) });
+    expect(first).toEqual({
+      connections: 1,
+      onlineUsers: 1,
+      messagesPerMinute: 0,
+      node: 'test-node-1',
+      at: expect.any(String),
+      nodes: [{ node: 'test-node-1', connections: 1, onlineUsers: 1, messagesPerMinute: 0 }],
+    });
     expect(Math.abs(Date.parse(first.at) - Date.now())).toBeLessThan(3000);
 
     const chat = await connect(suite.t.url, '/chat', { token: user.accessToken });

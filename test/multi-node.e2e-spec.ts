@@ -57,6 +57,19 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     await expect(left).resolves.toMatchObject({ user: { id: bob.user.id } });
   });
 
+  it('adds up dashboard stats over both nodes', async () => {
+    const admin = await register(node1.url);
+    await node1.makeAdmin(admin.user.email);
+    const token = (await login(node1.url, admin.user.email)).accessToken;
+    const user = await register(node2.url);
+    await connect(node2.url, '/chat', { token: user.accessToken });
+    const dashboard = await connect(node1.url, '/dashboard', { token });
+    const stats = await emitAck<{ connections: number; nodes: Array<{ node: string; connections: number }> }>(dashboard, 'stats:get');
+    expect(stats.ok && stats.data.nodes.map((n) => n.node).sort()).toEqual(['node-1', 'node-2']);
+    if (stats.ok) expect(stats.data.connections).toBe(stats.data.nodes.reduce((total, n) => total + n.connections, 0));
+    if (stats.ok) expect(stats.data.nodes.find((n) => n.node === 'node-2')?.connections).toBeGreaterThanOrEqual(1);
+  });
+
   it('ends a session on every node within a second', async () => {
     const alice = await register(node1.url);
     const other = await login(node1.url, alice.user.email);

@@ -21,6 +21,7 @@ export class DashboardGateway implements OnGatewayInit, OnModuleDestroy {
 
   afterInit(nsp: Namespace): void {
     this.realtime.attach(nsp, { role: 'admin' });
+    this.stats.attach(nsp);
     this.timer = setInterval(() => {
       if (nsp.sockets.size === 0) return;
       void this.stats.snapshot().then((stats) => nsp.local.emit('stats', stats));
