@@ -1,13 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { closeAllSockets, connect, emitAck, login, PASSWORD, register } from './support/clients';
-import { sleep } from './support/clients';
+import { closeAllSockets, connect, emitAck, login, PASSWORD, register, sleep } from './support/clients';
+import { ServerProcess, startServerProcess } from './support/process';
 
-const ROOT = join(__dirname, '..');
-const PORT = 30_000 + (process.pid % 20_000);
 const SECRETS = { JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghij', JWT_REFRESH_SECRET: 'log-test-refresh-secret-0123456789abcdefghi' };
 
 /**
@@ -15,42 +12,27 @@ const SECRETS = { JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghi
  * captures everything it writes, then walks through every flow that handles a secret.
  */
 describe('logs', () => {
-  let server: ChildProcess;
-  let output = '';
-  const url = `http://127.0.0.1:${PORT}`;
+  let server: ServerProcess;
+  let url = '';
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-logs-'));
-    server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...SECRETS,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'debug',
-        PORT: String(PORT),
-        DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}`,
-        MAIL_OUTBOX_DIR: join(dir, 'outbox'),
-        BCRYPT_COST: '4',
-        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    server = await startServerProcess({
+      ...SECRETS,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}`,
+      MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+      BCRYPT_COST: '4',
     });
-    server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; i < 150; i++) {
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return;
-      await sleep(200);
-    }
-    throw new Error(`server did not start:\n${output}`);
+    url = server.url;
   }, 60_000);
 
   afterAll(async () => {
     closeAllSockets();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await server.exited;
   });
-
   it('never contain a password, token, token secret or hash', async () => {
     const secrets: string[] = [PASSWORD, 'a brand new password', 'wrong password here', SECRETS.JWT_ACCESS_SECRET, SECRETS.JWT_REFRESH_SECRET];
     const a = await register(url);
@@ -74,9 +56,9 @@ describe('logs', () => {
     await request(url).post('/auth/logout').set('Authorization', `Bearer ${a.accessToken}`).expect(204);
     await sleep(300);
 
-    expect(output).toContain('"msg":"request completed"'); // the capture works: request logs are there
-    for (const secret of secrets) expect(output).not.toContain(secret);
-    expect(output).not.toMatch(/\$2[aby]\$\d\d\$/); // no bcrypt hash
-    expect(output).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/); // no JWT of any kind
+    expect(server.output()).toContain('"msg":"request completed"'); // the capture works: request logs are there
+    for (const secret of secrets) expect(server.output()).not.toContain(secret);
+    expect(server.output()).not.toMatch(/\$2[aby]\$\d\d\$/); // no bcrypt hash
+    expect(server.output()).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/); // no JWT of any kind
   });
 });

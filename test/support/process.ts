@@ -1,0 +1,37 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Env } from './app';
+import { sleep } from './clients';
+
+const ROOT = join(__dirname, '..', '..');
+let nextPort = 30_000 + ((process.pid * 7) % 20_000);
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Runs Parley from its sources as a separate process (ts-node, no build needed). */
+export async function startServerProcess(env: Env): Promise<ServerProcess> {
+  const port = nextPort++;
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150 && child.exitCode === null; i++) {
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { child, url, output: () => output, exited };
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server did not start:\n${output}`);
+}
