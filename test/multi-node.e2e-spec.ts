@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, register, sleep } from './support/clients';
+import { AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, refusal, register, sleep } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 
 const REDIS = process.env.TEST_REDIS_URL;
@@ -68,6 +68,15 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     expect(stats.ok && stats.data.nodes.map((n) => n.node).sort()).toEqual(['node-1', 'node-2']);
     if (stats.ok) expect(stats.data.connections).toBe(stats.data.nodes.reduce((total, n) => total + n.connections, 0));
     if (stats.ok) expect(stats.data.nodes.find((n) => n.node === 'node-2')?.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('caps a user’s sockets across nodes', async () => {
+    const capped = await register(node1.url);
+    const held = [];
+    for (let i = 0; i < 10; i++) held.push(await connect(i % 2 ? node2.url : node1.url, '/chat', { token: capped.accessToken }));
+    expect((await refusal(connect(node2.url, '/chat', { token: capped.accessToken }))).data?.code).toBe('TOO_MANY_CONNECTIONS');
+    expect((await refusal(connect(node1.url, '/chat', { token: capped.accessToken }))).data?.code).toBe('TOO_MANY_CONNECTIONS');
+    for (const socket of held) socket.close();
   });
 
   it('ends a session on every node within a second', async () => {

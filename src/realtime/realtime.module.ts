@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
-import { ConnectionCounter, LocalConnectionCounter } from './connection-counter';
 import { RealtimeService } from './realtime.service';
 import { WsAuthService } from './ws-auth.service';
 import { WsJwtGuard } from './ws-jwt.guard';
 
 @Module({
   imports: [AuthModule],
-  providers: [WsAuthService, RealtimeService, WsJwtGuard, { provide: ConnectionCounter, useClass: LocalConnectionCounter }],
+  providers: [WsAuthService, RealtimeService, WsJwtGuard],
   exports: [RealtimeService, WsJwtGuard, AuthModule],
 })
 export class RealtimeModule {}

@@ -1,11 +1,10 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RevocationService } from '../sessions/revocation.service';
-import { ConnectionCounter } from './connection-counter';
 import { initSocketState, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
@@ -21,7 +20,6 @@ type HandshakeError = Error & { data: { code: string; message: string } };
  */
 @Injectable()
 export class RealtimeService implements OnModuleDestroy {
-  private readonly logger = new Logger(RealtimeService.name);
   private readonly namespaces: Namespace[] = [];
   private readonly unsubscribe: () => void;
 
@@ -30,7 +28,6 @@ export class RealtimeService implements OnModuleDestroy {
     private readonly wsAuth: WsAuthService,
     private readonly accessAuth: AccessAuthService,
     private readonly revocation: RevocationService,
-    private readonly connections: ConnectionCounter,
     private readonly metrics: MetricsService,
   ) {
     // Each node receives every revocation from the bus and acts on its own sockets only.
@@ -51,7 +48,7 @@ export class RealtimeService implements OnModuleDestroy {
     this.namespaces.push(nsp);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
-      this.admit(socket, nsp.name, rules).then(
+      this.admit(socket, nsp, rules).then(
         () => next(),
         (error: unknown) => {
           const body = toHandshakeError(error);
@@ -89,9 +86,11 @@ export class RealtimeService implements OnModuleDestroy {
     return { expiresAt: new Date(next.expiresAt).toISOString() };
   }
 
-  private async admit(socket: ParleySocket, namespace: string, rules: HandshakeRules): Promise<void> {
+  private async admit(socket: ParleySocket, nsp: Namespace, rules: HandshakeRules): Promise<void> {
     const user = await this.wsAuth.authenticate(socket, rules);
-    if (!(await this.connections.tryAcquire(namespace, user.id, this.config.wsMaxConnectionsPerUser))) {
+    // Counted from the sockets themselves: through the adapter this spans every node.
+    const open = await nsp.in(userRoom(user.id)).fetchSockets();
+    if (open.length >= this.config.wsMaxConnectionsPerUser) {
       throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.config.wsMaxConnectionsPerUser} connections per user`);
     }
     socket.data.user = user;
@@ -104,9 +103,6 @@ export class RealtimeService implements OnModuleDestroy {
     socket.once('disconnect', () => {
       clearTimeout(socketState(socket).expiryTimer);
       this.metrics.socketsConnected.dec({ namespace });
-      this.connections.release(namespace, user.id).catch((error: unknown) => {
-        this.logger.warn(`Could not release a connection slot: ${String(error)}`);
-      });
     });
     // A session may have ended while the handshake was in flight.
     if (this.revocation.isEnded(user.sid)) {
