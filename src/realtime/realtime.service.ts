@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
@@ -19,9 +19,10 @@ type HandshakeError = Error & { data: { code: string; message: string } };
  * never by socket id, so the same code reaches every node once the Redis adapter is on.
  */
 @Injectable()
-export class RealtimeService implements OnModuleDestroy {
+export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly namespaces: Namespace[] = [];
   private readonly unsubscribe: () => void;
+  private closing = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,6 +42,11 @@ export class RealtimeService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.unsubscribe();
+  }
+
+  /** Draining (SIGTERM): new handshakes go elsewhere; live sockets finish their events. */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
   }
 
   /** Called from each gateway's afterInit. */
@@ -87,6 +93,7 @@ export class RealtimeService implements OnModuleDestroy {
   }
 
   private async admit(socket: ParleySocket, nsp: Namespace, rules: HandshakeRules): Promise<void> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'This node is restarting; connect again');
     const user = await this.wsAuth.authenticate(socket, rules);
     // Counted from the sockets themselves: through the adapter this spans every node.
     const open = await nsp.in(userRoom(user.id)).fetchSockets();
