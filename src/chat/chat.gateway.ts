@@ -48,13 +48,20 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     if (dto.since !== undefined) await this.messages.assertInRoom(room, dto.since, 'NOT_FOUND', 'since');
     // Join before reading history: a message sent meanwhile arrives live (possibly also in
     // history; clients de-duplicate by id) instead of being lost.
-    if (!socket.rooms.has(socketRoom(room))) {
-      const alreadyHere = await this.presence.isPresent(room, user.id, socket.id);
+    let online: UserSummary[];
+    if (socket.rooms.has(socketRoom(room))) {
+      online = await this.presence.list(room);
+    } else {
+      // One cluster-wide read serves both the first-arrival check and the online list.
+      online = await this.presence.list(room);
       await socket.join(socketRoom(room));
-      if (!alreadyHere) socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
+      if (!online.some((u) => u.id === user.id)) {
+        online.push(summary(user));
+        socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
+      }
     }
     const page = dto.since !== undefined ? await this.messages.since(room, dto.since) : await this.messages.page(room, undefined);
-    return { room, online: await this.presence.list(room), history: page.messages, hasMore: page.hasMore };
+    return { room, online, history: page.messages, hasMore: page.hasMore };
   }
 
   @SubscribeMessage('room:leave')

@@ -41,12 +41,6 @@ export class UsersService {
     return this.users.findOneBy({ id });
   }
 
-  async getById(id: string): Promise<UserEntity> {
-    const user = await this.findById(id);
-    if (!user) throw new AppError('NOT_FOUND', 'User not found');
-    return user;
-  }
-
   /** Includes `passwordHash`, which is never selected otherwise. */
   findByEmailWithPassword(email: string): Promise<UserEntity | null> {
     return this.users
