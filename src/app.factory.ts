@@ -50,7 +50,8 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
   if (redis) {
     // Broadcasts, identity-room emits, fetchSockets and disconnectSockets reach every node.
     const [pub, sub] = redis.adapterClients();
-    ioAdapter.useAdapter(createAdapter(pub, sub, { key: redis.key('socket.io') }));
+    // A node that does not answer a cross-node query within 2 s is left out of the answer.
+    ioAdapter.useAdapter(createAdapter(pub, sub, { key: redis.key('socket.io'), requestsTimeout: 2000 }));
   }
   app.useWebSocketAdapter(ioAdapter);
 

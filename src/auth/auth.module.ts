@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AppConfig } from '../config/app-config';
+import { FailoverThrottlerStorage } from '../redis/failover-throttler.storage';
 import { RedisService } from '../redis/redis.service';
 import { MailModule } from '../mail/mail.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -28,7 +28,7 @@ import { TokenService } from './token.service';
       // With Redis the limits hold across nodes.
       useFactory: (config: AppConfig, redis: RedisService | null) => ({
         throttlers: [{ limit: config.authRateLimit.limit, ttl: config.authRateLimit.windowMs }],
-        storage: redis ? new ThrottlerStorageRedisService(redis.command) : undefined,
+        storage: redis ? new FailoverThrottlerStorage(redis) : undefined,
       }),
     }),
   ],

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
-import { AppError } from '../common/errors';
+import { AppError, describeCause } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
 import { MessageEntity } from './message.entity';
 
@@ -17,6 +17,12 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+const WRITE_DEADLINE_MS = 5000;
+
+class WriteTimeoutError extends Error {
+  override readonly name = 'WriteTimeoutError';
+  override readonly message = `no commit within ${WRITE_DEADLINE_MS} ms`;
+}
 const dedupeKey = (row: MessageEntity) => (row.clientMsgId === null ? null : `${row.senderId}\u0000${row.clientMsgId}`);
 
 /**
@@ -72,18 +78,29 @@ export class MessageWriter {
 
   private async commit(batch: Pending[]): Promise<void> {
     let results: WriteResult[];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      results = await this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row)));
+      const transaction = this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row)));
+      // A stalled database must not hold the senders (nor the queue behind them) for the sum
+      // of the driver's timeouts. If the transaction commits after all, the sender's retry
+      // with the same clientMsgId finds the stored message.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new WriteTimeoutError()), WRITE_DEADLINE_MS);
+      });
+      transaction.catch(() => undefined);
+      results = await Promise.race([transaction, deadline]);
     } catch (error) {
       if (isUniqueViolation(error) && batch.length > 1) {
         // A concurrent writer (another node) stored one of these clientMsgIds first: redo row by row.
         for (const pending of batch) await this.commit([pending]);
         return;
       }
-      this.logger.error(`Could not store ${batch.length} message(s): ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`Could not store ${batch.length} message(s): ${describeCause(error)}`);
       const failure = new AppError('UNAVAILABLE', 'The message could not be stored; try again');
       for (const pending of batch) pending.reject(failure);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     this.onStored(results.filter((r) => r.created).length);
     batch.forEach((pending, i) => pending.resolve(results[i]));

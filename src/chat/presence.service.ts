@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 import { SocketData } from '../realtime/events';
+import { SocketDirectory } from '../realtime/socket-directory';
 import { UserSummary } from '../users/user.view';
 import { socketRoom } from './rooms';
 
@@ -13,6 +14,8 @@ import { socketRoom } from './rooms';
 @Injectable()
 export class PresenceService {
   private nsp: Namespace | null = null;
+
+  constructor(private readonly directory: SocketDirectory) {}
 
   attach(nsp: Namespace): void {
     this.nsp = nsp;
@@ -35,6 +38,6 @@ export class PresenceService {
 
   private async sockets(room: string) {
     if (!this.nsp) return [];
-    return this.nsp.in(socketRoom(room)).fetchSockets();
+    return this.directory.inRoom(this.nsp, socketRoom(room));
   }
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { AppError, ErrorCode } from './errors';
+import { AppError, asUnavailable, describeCause, ErrorCode } from './errors';
 
 export interface HttpErrorBody {
   statusCode: number;
@@ -42,6 +42,11 @@ const isBodyParserError = (e: unknown): e is BodyParserError =>
  * Unknown errors are logged and answered as a bare 500: no stack, no driver message.
  */
 export function toHttpError(exception: unknown, logger: Logger): HttpErrorBody {
+  const unavailable = asUnavailable(exception);
+  if (unavailable) {
+    logger.warn(`Answered 503: ${describeCause(exception)}`);
+    exception = unavailable;
+  }
   if (exception instanceof AppError) {
     const statusCode = HTTP_STATUS[exception.code];
     return { statusCode, message: exception.details ? [...exception.details] : exception.message, error: statusText(statusCode) };
@@ -74,6 +79,9 @@ export function toHttpError(exception: unknown, logger: Logger): HttpErrorBody {
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error', error: statusText(500) };
 }
 
+/** Seconds a client should wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = '5';
+
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
@@ -83,6 +91,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = toHttpError(exception, this.logger);
     if (response.headersSent) return;
+    if (body.statusCode === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     response.status(body.statusCode).json(body);
   }
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/app-config';
+import { TypeormLogger } from './typeorm-logger';
 import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-and-sessions';
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
@@ -13,6 +14,8 @@ import { EmailTokenEntity } from '../mail/email-token.entity';
 export const ENTITIES = [UserEntity, SessionEntity, MessageEntity, EmailTokenEntity];
 export const MIGRATIONS = [UsersAndSessions1732400000000, Messages1732400000001, EmailTokens1732400000002];
 
+const MYSQL_TIMEOUT_MS = 5000;
+
 /** TypeORM options for either embedded SQLite or MySQL/MariaDB. Schema comes only from migrations. */
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
@@ -21,7 +24,7 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     migrationsRun: true,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
-    logging: false,
+    logger: new TypeormLogger(),
   };
   if (database.kind === 'sqlite') {
     const path = database.path === ':memory:' ? database.path : resolve(database.path);
@@ -47,6 +50,11 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     connectorPackage: 'mysql2',
+    // A cut or stalled database must surface as an error within seconds (503 / INTERNAL, and
+    // /health down), not as requests that hang: bound connecting and every query.
+    connectTimeout: MYSQL_TIMEOUT_MS,
+    enableQueryTimeout: true,
+    maxQueryExecutionTime: MYSQL_TIMEOUT_MS,
     extra: { connectionLimit: 10 },
   };
 }

@@ -7,6 +7,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { RevocationService } from '../sessions/revocation.service';
 import { initSocketState, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
+import { SocketDirectory } from './socket-directory';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
 import { toHandshakeError } from './ws-errors';
 
@@ -30,6 +31,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     private readonly accessAuth: AccessAuthService,
     private readonly revocation: RevocationService,
     private readonly metrics: MetricsService,
+    private readonly directory: SocketDirectory,
   ) {
     // Each node receives every revocation from the bus and acts on its own sockets only.
     this.unsubscribe = this.revocation.onEnded(({ sid, reason }) => {
@@ -96,7 +98,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     if (this.closing) throw new AppError('UNAVAILABLE', 'This node is restarting; connect again');
     const user = await this.wsAuth.authenticate(socket, rules);
     // Counted from the sockets themselves: through the adapter this spans every node.
-    const open = await nsp.in(userRoom(user.id)).fetchSockets();
+    const open = await this.directory.inRoom(nsp, userRoom(user.id));
     if (open.length >= this.config.wsMaxConnectionsPerUser) {
       throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.config.wsMaxConnectionsPerUser} connections per user`);
     }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AppError, ErrorCode } from '../common/errors';
+import { AppError, asUnavailable, describeCause, ErrorCode } from '../common/errors';
 
 /** Codes an event acknowledgement may carry (contract). */
 export type WsErrorCode =
@@ -65,11 +65,20 @@ const HANDSHAKE_CODES: Record<ErrorCode, HandshakeErrorCode> = {
 
 const logger = new Logger('WsErrors');
 
+/** A dependency's outage is expected, not a bug: one warning line, no stack. */
+function unavailableOrSelf(error: unknown): unknown {
+  const unavailable = asUnavailable(error);
+  if (!unavailable) return error;
+  logger.warn(`Answered INTERNAL (unavailable): ${describeCause(error)}`);
+  return unavailable;
+}
+
 /**
  * Our messages only: a validation error lists the failing fields, never the values sent,
  * and an unexpected error becomes INTERNAL (logged here, not sent).
  */
 export function toWsError(error: unknown): WsErrorBody {
+  error = unavailableOrSelf(error);
   if (error instanceof AppError) {
     const message = error.details?.length ? error.details.join('; ') : error.message;
     return { code: EVENT_CODES[error.code], message };
@@ -79,6 +88,7 @@ export function toWsError(error: unknown): WsErrorBody {
 }
 
 export function toHandshakeError(error: unknown): WsErrorBody<HandshakeErrorCode> {
+  error = unavailableOrSelf(error);
   if (error instanceof AppError) return { code: HANDSHAKE_CODES[error.code], message: error.message };
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return { code: 'INTERNAL', message: 'Internal server error; try again' };

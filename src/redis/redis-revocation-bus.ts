@@ -5,14 +5,16 @@ import { RedisService } from './redis.service';
 /**
  * Revocations across nodes: published on a Redis channel (every node, the sender included,
  * receives it and updates its in-memory set) and kept in a sorted set scored by the time they
- * may be forgotten, which a node reads at boot. Publishing never fails the request that ended
- * the session: the database row is the source of truth and each node also reloads from it.
+ * may be forgotten, which a node reads at boot and after a Redis outage. Publishing never fails
+ * the request that ended the session: the database row is the source of truth, this node
+ * already knows, and what could not be published is sent again once Redis is back.
  */
 export class RedisRevocationBus extends RevocationBus {
   private readonly logger = new Logger(RedisRevocationBus.name);
   private readonly handlers = new Set<SessionEndedHandler>();
   private readonly channel: string;
   private readonly setKey: string;
+  private readonly unsent: Array<{ event: SessionEndedEvent; forgetAt: number }> = [];
 
   constructor(
     private readonly redis: RedisService,
@@ -24,28 +26,22 @@ export class RedisRevocationBus extends RevocationBus {
     void redis.subscriber.subscribe(this.channel).catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
     redis.subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
-      try {
-        const event = JSON.parse(text) as SessionEndedEvent;
-        for (const handler of this.handlers) handler(event);
-      } catch (error) {
-        this.logger.warn(`ignored a malformed revocation message: ${String(error)}`);
-      }
+      const event = parseEvent(text);
+      if (event) this.deliver(event);
+      else this.logger.warn('ignored a malformed revocation message');
     });
+    redis.onRecovered(() => void this.catchUp());
   }
 
   async publish(event: SessionEndedEvent): Promise<void> {
     const forgetAt = Date.now() + this.accessTtlMs;
     try {
-      await this.redis.command
-        .multi()
-        .zadd(this.setKey, forgetAt, event.sid)
-        .zremrangebyscore(this.setKey, 0, Date.now())
-        .publish(this.channel, JSON.stringify(event))
-        .exec();
+      if (!this.redis.available) throw new Error('Redis is down');
+      await this.send(event, forgetAt);
     } catch (error) {
-      // Other nodes learn it at their next boot from the database; this node already knows.
-      this.logger.error(`could not publish a revocation: ${(error as Error).message}`);
-      for (const handler of this.handlers) handler(event);
+      this.logger.warn(`could not publish a revocation, will retry when Redis is back: ${(error as Error).message}`);
+      this.unsent.push({ event, forgetAt });
+      this.deliver(event);
     }
   }
 
@@ -56,6 +52,60 @@ export class RedisRevocationBus extends RevocationBus {
 
   /** Session ids revoked on any node within the last access-token lifetime. */
   override async recent(): Promise<string[]> {
-    return this.redis.command.zrangebyscore(this.setKey, Date.now(), '+inf');
+    return (await this.recentEvents()).map((event) => event.sid);
+  }
+
+  private async recentEvents(): Promise<SessionEndedEvent[]> {
+    const members = await this.redis.command.zrangebyscore(this.setKey, Date.now(), '+inf');
+    return members.map(parseEvent).filter((event): event is SessionEndedEvent => event !== null);
+  }
+
+  private async send(event: SessionEndedEvent, forgetAt: number): Promise<void> {
+    const text = JSON.stringify(event);
+    const replies = await this.redis.command
+      .multi()
+      .zadd(this.setKey, forgetAt, text)
+      .zremrangebyscore(this.setKey, 0, Date.now())
+      .publish(this.channel, text)
+      .exec();
+    const failed = replies?.find(([error]) => error);
+    if (!replies || failed) throw failed?.[0] ?? new Error('transaction aborted');
+  }
+
+  /**
+   * After an outage: publish what could not be sent (if still within an access-token lifetime),
+   * then replay what other nodes ended while this one could not hear them (handlers are
+   * idempotent, so replaying known ones is harmless).
+   */
+  private async catchUp(): Promise<void> {
+    const unsent = this.unsent.splice(0).filter((u) => u.forgetAt > Date.now());
+    for (const [i, { event, forgetAt }] of unsent.entries()) {
+      try {
+        await this.send(event, forgetAt);
+      } catch {
+        this.unsent.push(...unsent.slice(i));
+        return;
+      }
+    }
+    try {
+      for (const event of await this.recentEvents()) this.deliver(event);
+    } catch (error) {
+      this.logger.warn(`could not reload revocations after the outage: ${(error as Error).message}`);
+    }
+  }
+
+  private deliver(event: SessionEndedEvent): void {
+    for (const handler of this.handlers) handler(event);
+  }
+}
+
+function parseEvent(text: string): SessionEndedEvent | null {
+  try {
+    const event = JSON.parse(text) as Partial<SessionEndedEvent> | null;
+    return event && typeof event.sid === 'string' && typeof event.userId === 'string' && typeof event.reason === 'string'
+      ? (event as SessionEndedEvent)
+      : null;
+  } catch {
+    return null;
   }
 }
