@@ -1,6 +1,21 @@
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-const ulid = monotonicFactory();
+/**
+ * ulid's default source asks the OS for one random byte per character (16 calls per id);
+ * this draws from a pooled buffer refilled 4 KiB at a time: same CSPRNG, far fewer calls.
+ */
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+function pooledRandom(): number {
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  return pool[offset++] / 0x100;
+}
+
+const ulid = monotonicFactory(pooledRandom);
 
 /**
  * New opaque id: a ULID (26 chars, Crockford base32). Lexicographic order is creation
