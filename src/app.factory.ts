@@ -19,9 +19,13 @@ export const CLIENT_DIST = resolve(__dirname, '..', 'client-demo', 'dist');
 
 /** Builds the whole application (not listening yet). Used by main.ts and the e2e tests. */
 export async function createApp(options: AppConfigOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  // Built before Nest starts: a configuration error then reaches main.ts as a plain message
+  // instead of being logged with a stack trace by Nest's exception zone.
+  const root = AppModule.forRoot(options);
+  const app = await NestFactory.create<NestExpressApplication>(root, {
     bufferLogs: true,
     bodyParser: false,
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   const config = app.get(AppConfig);

@@ -48,11 +48,15 @@ export abstract class AppConfig {
 
 type Env = Record<string, string | undefined>;
 
-const duration = (example: string) =>
+const duration = (example: string, minMs = 0) =>
   z.string().transform((text, ctx) => {
     const ms = parseDurationMs(text);
     if (ms === null) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a duration such as ${example} (units ms, s, m, h, d)` });
+      return z.NEVER;
+    }
+    if (ms < minMs) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${minMs} ms` });
       return z.NEVER;
     }
     return ms;
@@ -114,8 +118,9 @@ const schema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'expected 1-64 of letters, digits, : . _ -').default('parley:'),
   JWT_ACCESS_SECRET: secret.optional(),
   JWT_REFRESH_SECRET: secret.optional(),
-  JWT_ACCESS_TTL: duration('15m').default('15m'),
-  JWT_REFRESH_TTL: duration('7d').default('7d'),
+  // JWT expiry has one-second resolution: a shorter lifetime would expire tokens at birth.
+  JWT_ACCESS_TTL: duration('15m', 1000).default('15m'),
+  JWT_REFRESH_TTL: duration('7d', 1000).default('7d'),
   JWT_ISSUER: z.string().min(1).default('parley'),
   JWT_AUDIENCE: z.string().min(1).default('parley-clients'),
   BCRYPT_COST: intInRange(4, 15).default('12'),
