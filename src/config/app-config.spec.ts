@@ -56,6 +56,7 @@ describe('loadAppConfig', () => {
     ['DATABASE_URL', 'postgres://x/y'],
     ['JWT_ACCESS_TTL', '15 minutes'],
     ['JWT_REFRESH_TTL', '0s'],
+    ['JWT_ACCESS_TTL', '500ms'],
     ['BCRYPT_COST', '3'],
     ['AUTH_RATE_LIMIT', 'ten per minute'],
     ['WS_RATE_LIMIT', '0/1s'],
