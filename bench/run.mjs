@@ -18,7 +18,7 @@ const ROOMS = 10;
 const MEMBERS = quick ? 5 : 10;
 const DURATION = quick ? 3000 : 6000;
 const HANDSHAKES = quick ? 300 : 1000;
-const IDLE_SOCKETS = quick ? 1000 : 3000;
+const IDLE_SOCKETS = quick ? 1000 : 10_000;
 const MYSQL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/parley_bench';
 
 const sign = (claims) => jwt.sign(claims, BENCH_SECRETS.JWT_ACCESS_SECRET, { algorithm: 'HS256', expiresIn: 3600, issuer: 'parley', audience: 'parley-clients' });

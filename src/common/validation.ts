@@ -27,6 +27,12 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** Socket.IO's parameter type for `@MessageBody()` (not exported by @nestjs/websockets). */
+const WS_PAYLOAD = 3;
+
+/** A REST body or a socket event's payload: what a client sends (not the socket, the user…). */
+const isPayload = (metadata: ArgumentMetadata) => metadata.type === 'body' || (metadata.type as unknown) === WS_PAYLOAD;
+
 /**
  * class-transformer and class-validator walk a payload recursively: one nested a few thousand
  * levels deep overflows the stack (an INTERNAL error instead of a validation error), so depth
@@ -34,7 +40,7 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
  */
 class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (nestsDeeperThan(value, MAX_DEPTH)) throw new AppError('VALIDATION_FAILED', `Payload nests deeper than ${MAX_DEPTH} levels`);
+    if (isPayload(metadata) && nestsDeeperThan(value, MAX_DEPTH)) throw new AppError('VALIDATION_FAILED', `Payload nests deeper than ${MAX_DEPTH} levels`);
     return super.transform(value, metadata);
   }
 }

@@ -36,8 +36,9 @@ let mysqlCounter = 0;
 /** A new, empty database on the server of TEST_MYSQL_URL, so every suite starts clean. */
 async function freshMysqlDatabase(baseUrl: string): Promise<string> {
   const url = new URL(baseUrl);
-  const run = process.env.PARLEY_TEST_RUN ?? `${process.pid}_${Date.now().toString(36)}`;
-  const name = `${url.pathname.slice(1) || 'parley_test'}_${run}_${process.pid}_${mysqlCounter++}`;
+  // The counter restarts with every test file a worker loads: the time keeps names apart.
+  const run = process.env.PARLEY_TEST_RUN ?? 'adhoc';
+  const name = `${url.pathname.slice(1) || 'parley_test'}_${run}_${process.pid}_${Date.now().toString(36)}_${mysqlCounter++}`;
   const connection = await createConnection({ uri: baseUrl.replace(/\/[^/]*$/, '/') });
   try {
     await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
