@@ -1,0 +1,155 @@
+import request from 'supertest';
+import { Ack, AuthResult, closeAllSockets, connect, emitAck, login, register, sleep } from './support/clients';
+import { DATABASES, removeSqliteFile, testEnv } from './support/app';
+import { ServerProcess, startServerProcess } from './support/process';
+
+const ROOM = 'crash';
+const SEND_LANES = 16;
+const ROTATION_LANES = 6;
+const LOGOUT_LANES = 2;
+
+const bodyOf = (clientMsgId: string) => `body of ${clientMsgId} `.repeat(8);
+
+interface RotationLane {
+  /** Refresh tokens in the order the server handed them out; the last one is current. */
+  tokens: string[];
+  inFlight: boolean;
+}
+
+interface LogoutLane {
+  /** Sessions whose logout the server acknowledged. */
+  loggedOut: AuthResult[];
+}
+
+/**
+ * kill -9 in the middle of message writes, refresh rotations and logouts, then a restart on the
+ * same database: everything the server acknowledged is there, nothing half-written is visible.
+ */
+describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: databaseUrl }) => {
+  let server: ServerProcess | undefined;
+  let restarted: ServerProcess | undefined;
+  let database = '';
+
+  afterAll(async () => {
+    closeAllSockets();
+    for (const node of [server, restarted]) {
+      if (node && node.child.exitCode === null && node.child.signalCode === null) {
+        node.child.kill('SIGKILL');
+        await node.exited;
+      }
+    }
+    removeSqliteFile(database);
+  });
+
+  it('keeps every acknowledged message and session change', async () => {
+    database = await databaseUrl();
+    const env = testEnv(database, { WS_RATE_LIMIT: '100000/1s', AUTH_RATE_LIMIT: '100000/60s', WS_CONNECT_RATE_LIMIT: '100000/10s' });
+    server = await startServerProcess(env);
+    const url = server.url;
+
+    const sender = await register(url);
+    const socket = await connect(url, '/chat', { token: sender.accessToken });
+    expect((await emitAck(socket, 'room:join', { room: ROOM })).ok).toBe(true);
+    const rotators = await Promise.all(Array.from({ length: ROTATION_LANES }, () => register(url)));
+    const leaver = await register(url);
+
+    let killed = false;
+    const sent = new Set<string>();
+    const acked = new Map<string, string>(); // clientMsgId → message id
+    let seq = 0;
+    const sendLane = async () => {
+      while (!killed) {
+        const clientMsgId = `c${seq++}`;
+        sent.add(clientMsgId);
+        const ack = await emitAck<{ id: string; clientMsgId: string }>(socket, 'message:send', { room: ROOM, body: bodyOf(clientMsgId), clientMsgId }).catch(
+          (): Ack<{ id: string; clientMsgId: string }> => ({ ok: false, error: { code: 'TIMEOUT', message: '' } }),
+        );
+        if (ack.ok) acked.set(clientMsgId, ack.data.id);
+      }
+    };
+
+    const rotations: RotationLane[] = rotators.map((r) => ({ tokens: [r.refreshToken], inFlight: false }));
+    const rotationLane = async (lane: RotationLane) => {
+      while (!killed) {
+        lane.inFlight = true;
+        const res = await request(url).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-1) }).catch(() => null);
+        if (killed) return; // the answer raced the kill: whether it counts is unknowable, so the lane stays in flight
+        lane.inFlight = false;
+        expect(res?.status).toBe(200);
+        lane.tokens.push(res!.body.refreshToken);
+        await sleep(5 + Math.random() * 20);
+      }
+    };
+
+    const logouts: LogoutLane[] = Array.from({ length: LOGOUT_LANES }, () => ({ loggedOut: [] }));
+    const logoutLane = async (lane: LogoutLane) => {
+      while (!killed) {
+        const session = await login(url, leaver.user.email).catch(() => null);
+        if (!session || killed) return;
+        const res = await request(url).post('/auth/logout').set('Authorization', `Bearer ${session.accessToken}`).catch(() => null);
+        if (killed) return;
+        expect(res?.status).toBe(204);
+        lane.loggedOut.push(session);
+      }
+    };
+
+    const started = Date.now();
+    const lanes = [
+      ...Array.from({ length: SEND_LANES }, sendLane),
+      ...rotations.map(rotationLane),
+      ...logouts.map(logoutLane),
+    ];
+    while (acked.size < 500 || Date.now() - started < 2000) await sleep(10);
+    killed = true;
+    const strictRotations = rotations.filter((lane) => !lane.inFlight);
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+    socket.close();
+    await Promise.all(lanes);
+
+    restarted = await startServerProcess(env);
+    const next = restarted.url;
+
+    // every acknowledged message, whole; any other stored message is one that was sent, also whole
+    const stored: Array<{ id: string; clientMsgId?: string; body: string }> = [];
+    let before = '';
+    for (;;) {
+      const page = await request(next).get(`/rooms/${ROOM}/messages?limit=100${before}`).set('Authorization', `Bearer ${sender.accessToken}`);
+      expect(page.status).toBe(200);
+      stored.unshift(...page.body.messages);
+      if (!page.body.hasMore) break;
+      before = `&before=${page.body.messages[0].id}`;
+    }
+    const storedById = new Map(stored.map((m) => [m.id, m]));
+    expect(storedById.size).toBe(stored.length);
+    for (const [clientMsgId, id] of acked) {
+      expect(storedById.get(id)).toMatchObject({ clientMsgId, body: bodyOf(clientMsgId) });
+    }
+    for (const message of stored) {
+      expect(sent.has(message.clientMsgId ?? '')).toBe(true);
+      expect(message.body).toBe(bodyOf(message.clientMsgId ?? ''));
+    }
+    expect(new Set(stored.map((m) => m.clientMsgId)).size).toBe(stored.length);
+
+    // the current refresh token of each rotation works; a lane caught mid-request may have
+    // rotated once more without hearing of it, and then its last known token counts as reused
+    for (const lane of rotations) {
+      const res = await request(next).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-1) });
+      expect(strictRotations.includes(lane) ? [200] : [200, 401]).toContain(res.status);
+    }
+    // every token a rotation replaced is spent (presenting one ends its session: checked last)
+    for (const lane of rotations) {
+      expect(lane.tokens.length).toBeGreaterThan(1);
+      await request(next).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-2) }).expect(401);
+    }
+    // every acknowledged logout holds: neither its refresh token nor its access token is accepted
+    for (const lane of logouts) {
+      expect(lane.loggedOut.length).toBeGreaterThan(0);
+      for (const session of lane.loggedOut) {
+        await request(next).post('/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+        await request(next).get('/auth/me').set('Authorization', `Bearer ${session.accessToken}`).expect(401);
+      }
+    }
+    expect(restarted.output()).not.toMatch(/corrupt|malformed/i);
+  }, 90_000);
+});
