@@ -1,28 +1,42 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { AppConfig } from '../config/app-config';
+import { WorkLimiter } from '../common/work-limiter';
 import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
 
-/** bcrypt (async, on libuv's thread pool) at BCRYPT_COST. */
+/** The longest a login or registration waits in line for a bcrypt slot before it is refused. */
+const MAX_QUEUE_MS = 5000;
+
+/**
+ * bcrypt (async, on libuv's thread pool) at BCRYPT_COST, one hash fewer at a time than there
+ * are cores (at least one): a login storm then leaves a core to the event loop (sockets, acks) and
+ * thread-pool slots to file I/O, instead of four cost-12 hashes starving both. What cannot
+ * start within about 5 s is refused with 503 and Retry-After.
+ */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   /** Compared against when the email is unknown, so both failures cost the same time. */
   private dummyHash = '';
+  private readonly limiter = new WorkLimiter(Math.max(1, availableParallelism() - 1), Number.MAX_SAFE_INTEGER);
 
   constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
+    const started = performance.now();
     this.dummyHash = await this.hash(randomBytes(24).toString('base64url'));
+    const hashMs = Math.max(1, performance.now() - started);
+    this.limiter.maxWaiting = Math.max(this.limiter.concurrency, Math.floor((MAX_QUEUE_MS * this.limiter.concurrency) / hashMs));
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.limiter.run(() => bcrypt.hash(password, this.config.bcryptCost));
   }
 
   /** Constant work whether or not there is a hash; never accepts an over-long password. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = await bcrypt.compare(password, hash ?? this.dummyHash);
+    const matches = await this.limiter.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
     return matches && hash != null && utf8Length(password) <= PASSWORD_MAX_BYTES;
   }
 }
