@@ -33,9 +33,9 @@ export function machine() {
   };
 }
 
-/** Starts `node <script>` with env, resolves when it prints `ready` or answers /health. */
-export async function startServer(script, env, { port, healthPath = '/health' } = {}) {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node [nodeArgs] <script>` with env, resolves once it answers `healthPath`. */
+export async function startServer(script, env, { port, healthPath = '/health', nodeArgs = [], ipc = false } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
