@@ -7,6 +7,7 @@ const ROOM = 'crash';
 const SEND_LANES = 16;
 const ROTATION_LANES = 6;
 const LOGOUT_LANES = 2;
+const MEMBERS = 4;
 
 const bodyOf = (clientMsgId: string) => `body of ${clientMsgId} `.repeat(8);
 
@@ -50,6 +51,13 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     const sender = await register(url);
     const socket = await connect(url, '/chat', { token: sender.accessToken });
     expect((await emitAck(socket, 'room:join', { room: ROOM })).ok).toBe(true);
+    // members, so the kill lands during a fan-out
+    let delivered = 0;
+    for (const member of await Promise.all(Array.from({ length: MEMBERS }, () => register(url)))) {
+      const listener = await connect(url, '/chat', { token: member.accessToken });
+      expect((await emitAck(listener, 'room:join', { room: ROOM })).ok).toBe(true);
+      listener.on('message:new', () => delivered++);
+    }
     const rotators = await Promise.all(Array.from({ length: ROTATION_LANES }, () => register(url)));
     const leaver = await register(url);
 
@@ -101,6 +109,7 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     ];
     while (acked.size < 500 || Date.now() - started < 2000) await sleep(10);
     killed = true;
+    expect(delivered).toBeGreaterThan(0);
     const strictRotations = rotations.filter((lane) => !lane.inFlight);
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');

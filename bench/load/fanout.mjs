@@ -28,5 +28,6 @@ export async function fanout({ url, tokens, rooms, workers = 2, sendersPerWorker
     e2e: summarize(done.flatMap((d) => d.deliveryLatencies)),
     clientCpuPct: (sum('cpuMs') / 1000 / seconds) * 100,
     acked: sum('acked'),
+    delivered: sum('delivered'),
   };
 }
