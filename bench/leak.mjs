@@ -2,11 +2,11 @@
 // refresh rotations, against one Parley process on SQLite. Every 10,000 operations the server
 // runs a full GC (bench/support/memory-probe.cjs) and reports what survives; the figures are
 // appended to bench/RESULTS.md. Memory is flat if the heap after GC stops growing once warm.
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { BENCH_SECRETS, machine, root, startServer, stopServer } from './lib.mjs';
+import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, root, startServer, stopServer } from './lib.mjs';
 
 const OPERATIONS = Number(process.env.LEAK_OPERATIONS ?? 100_000);
 const SAMPLE_EVERY = OPERATIONS / 10;
@@ -30,23 +30,10 @@ const server = await startServer(
     WS_MAX_CONNECTIONS_PER_USER: '10000',
     MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
   },
-  { port, ipc: true, nodeArgs: ['--expose-gc', '-r', join(root, 'bench/support/memory-probe.cjs')] },
+  { port, ipc: true, nodeArgs: MEMORY_PROBE_ARGS },
 );
 
-/** Server memory after a full GC: RSS from /proc, heap and external from the process itself. */
-async function probe() {
-  const reply = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not answer the memory probe')), 10_000);
-    server.child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve(message.memory);
-    });
-  });
-  server.child.send('memory-probe');
-  const usage = await reply;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
-  return { rss, heapUsed: usage.heapUsed, external: usage.external };
-}
+const probe = () => memoryAfterGc(server);
 
 async function post(path, body) {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,5 +1,7 @@
 // Shared helpers for the benchmarks (run by hand; figures go to bench/RESULTS.md).
 import { execSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { once } from 'node:events';
 
@@ -65,3 +67,21 @@ export const BENCH_SECRETS = {
   JWT_ACCESS_SECRET: 'bench-access-secret-0123456789abcdefghijklmnop',
   JWT_REFRESH_SECRET: 'bench-refresh-secret-0123456789abcdefghijklmno',
 };
+
+/** Node flags that let `memoryAfterGc` ask the server for a full GC (pass `ipc: true` too). */
+export const MEMORY_PROBE_ARGS = ['--expose-gc', '-r', join(root, 'bench/support/memory-probe.cjs')];
+
+/** The server's memory after a full GC: RSS from /proc, heap and external from the process. */
+export async function memoryAfterGc(server) {
+  const reply = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not answer the memory probe')), 10_000);
+    server.child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve(message.memory);
+    });
+  });
+  server.child.send('memory-probe');
+  const usage = await reply;
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
+  return { rss, heapUsed: usage.heapUsed, external: usage.external };
+}

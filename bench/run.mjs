@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { createConnection } from 'mysql2/promise';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { BENCH_SECRETS, machine, root, startServer, stopServer } from './lib.mjs';
+import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, root, startServer, stopServer } from './lib.mjs';
 import { run as verifyBench } from './micro/verify-token.mjs';
 import { run as guardBench } from './micro/ws-guard.mjs';
 import { run as bcryptBench } from './micro/bcrypt.mjs';
@@ -59,12 +59,6 @@ async function freshMysql() {
   return MYSQL;
 }
 
-async function rssOf(pid) {
-  const { readFileSync } = await import('node:fs');
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'));
-  return Number(line.split(/\s+/)[1]) * 1024;
-}
-
 /** CPU seconds (user + system) the process has used so far. */
 async function cpuSecondsOf(pid) {
   const { readFileSync } = await import('node:fs');
@@ -109,14 +103,28 @@ async function measureTarget(name, start, prepare) {
       storm.logins = outcomes;
       console.log(`fan-out during a 20/s login storm: ack p99 ${storm.ack.p99.toFixed(1)} ms, e2e p99 ${storm.e2e.p99.toFixed(1)} ms, ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${outcomes.ok} ok, ${outcomes.refused} refused`);
     }
-    const before = await rssOf(server.child.pid);
-    const idle = await handshakes({ url, tokens: minted.slice(0, IDLE_SOCKETS), hold: true, parallel: 100 });
+    await stopServer(server);
+    const idle = await idleMemory(start, url, minted.slice(0, IDLE_SOCKETS));
+    console.log(`RSS per idle socket: ${(idle.rssPerSocket / 1024).toFixed(1)} KiB over ${idle.sockets} sockets`);
+    return { name, hs, fan, storm, ...idle };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/**
+ * RSS per idle socket in a fresh server process (memory the load phases left behind would
+ * otherwise be reused by the sockets and hide their cost), read after a full GC both times.
+ */
+async function idleMemory(start, url, tokens) {
+  const server = await start();
+  try {
+    const before = (await memoryAfterGc(server)).rss;
+    const idle = await handshakes({ url, tokens, hold: true, parallel: 100 });
     await new Promise((r) => setTimeout(r, 1500));
-    const after = await rssOf(server.child.pid);
+    const after = (await memoryAfterGc(server)).rss;
     for (const s of idle.sockets) s.close();
-    const rssPerSocket = (after - before) / idle.sockets.length;
-    console.log(`RSS per idle socket: ${(rssPerSocket / 1024).toFixed(1)} KiB over ${idle.sockets.length} sockets`);
-    return { name, hs, fan, storm, rssPerSocket, idleSockets: idle.sockets.length };
+    return { rssPerSocket: (after - before) / idle.sockets.length, sockets: idle.sockets.length };
   } finally {
     await stopServer(server);
   }
@@ -142,12 +150,14 @@ const parleyEnv = (port, databaseUrl) => ({
   MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
 });
 
+/** Every server runs with the memory probe, so RSS is read after a full GC. */
+const probed = { ipc: true, nodeArgs: MEMORY_PROBE_ARGS };
 const results = [];
 const bare = 3201;
-results.push(await measureTarget('bare socket.io', () => startServer('bench/peers/bare-server.mjs', { PORT: String(bare) }, { port: bare }), peerPrepare(`http://127.0.0.1:${bare}`)));
+results.push(await measureTarget('bare socket.io', () => startServer('bench/peers/bare-server.mjs', { PORT: String(bare) }, { port: bare, ...probed }), peerPrepare(`http://127.0.0.1:${bare}`)));
 const jwtPort = 3202;
 results.push(
-  await measureTarget('jwt.verify peer', () => startServer('bench/peers/bare-server.mjs', { PORT: String(jwtPort), BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET }, { port: jwtPort }), peerPrepare(`http://127.0.0.1:${jwtPort}`)),
+  await measureTarget('jwt.verify peer', () => startServer('bench/peers/bare-server.mjs', { PORT: String(jwtPort), BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET }, { port: jwtPort, ...probed }), peerPrepare(`http://127.0.0.1:${jwtPort}`)),
 );
 for (const [name, databaseUrl] of [
   ['parley sqlite', `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`],
@@ -158,7 +168,7 @@ for (const [name, databaseUrl] of [
   try {
     const db = databaseUrl ?? (await freshMysql());
     results.push(
-      await measureTarget(name, () => startServer('dist/main.js', parleyEnv(port, db), { port }), async () => {
+      await measureTarget(name, () => startServer('dist/main.js', parleyEnv(port, db), { port, ...probed }), async () => {
         const { tokens, minted } = await parleyTokens(url, ROOMS * MEMBERS, Math.max(3 * HANDSHAKES, IDLE_SOCKETS));
         return { url, tokens, minted };
       }),
@@ -179,7 +189,7 @@ const lines = [
   `\n## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run`,
   '',
   `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}.`,
-  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; 3 rounds of ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel (median round); ${IDLE_SOCKETS} idle sockets for RSS.`,
+  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; 3 rounds of ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel (median round); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
   '',
   '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
