@@ -2,7 +2,8 @@ import { RateLimit } from '../config/duration';
 
 /**
  * Token bucket: `limit` tokens, refilled continuously at `limit` per window. Allows a
- * burst of `limit`, then the steady rate. State is two numbers, kept on the socket.
+ * burst of `limit`, then the steady rate. State is two numbers, kept on the socket. Time is
+ * monotonic (performance.now), so a wall-clock step cannot drain or stretch a limit.
  */
 export class TokenBucket {
   private tokens: number;
@@ -10,11 +11,11 @@ export class TokenBucket {
 
   constructor(private readonly rate: RateLimit) {
     this.tokens = rate.limit;
-    this.updatedAt = Date.now();
+    this.updatedAt = performance.now();
   }
 
-  take(now = Date.now()): boolean {
-    const refill = ((now - this.updatedAt) * this.rate.limit) / this.rate.windowMs;
+  take(now = performance.now()): boolean {
+    const refill = (Math.max(0, now - this.updatedAt) * this.rate.limit) / this.rate.windowMs;
     this.tokens = Math.min(this.rate.limit, this.tokens + refill);
     this.updatedAt = now;
     if (this.tokens < 1) return false;
@@ -31,7 +32,7 @@ export class FixedWindowLimiter {
   constructor(private readonly rate: RateLimit) {}
 
   /** Counts one attempt; false when the key is over its limit in this window. */
-  hit(key: string, now = Date.now()): boolean {
+  hit(key: string, now = performance.now()): boolean {
     if (now >= this.sweepAt) this.sweep(now);
     const window = this.windows.get(key);
     if (!window || window.resetAt <= now) {
