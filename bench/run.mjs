@@ -66,50 +66,41 @@ async function cpuSecondsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-async function measureTarget(name, start, prepare) {
-  console.log(`\n== ${name} ==`);
-  const server = await start();
-  try {
-    const { url, tokens, minted } = await prepare();
-    // three rounds of fresh tokens, the median round counts: one round lasts about a second,
-    // short enough for a GC pause or a neighbour on this shared machine to skew it
-    const rounds = [];
-    for (let r = 0; r < 3; r++) rounds.push(await handshakes({ url, tokens: minted.slice(r * HANDSHAKES, (r + 1) * HANDSHAKES) }));
-    const hs = rounds.sort((a, b) => a.perSec - b.perSec)[1];
-    console.log(`handshakes: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`);
-    const cpuBefore = await cpuSecondsOf(server.child.pid);
-    const fan = await fanout({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
-    // what the server spends per delivered message, whatever share of the cores the clients left it
-    fan.serverCpuUsPerDelivered = (((await cpuSecondsOf(server.child.pid)) - cpuBefore) * 1e6) / fan.delivered;
-    console.log(`server CPU per delivered message: ${fan.serverCpuUsPerDelivered.toFixed(1)} µs`);
-    console.log(`fan-out: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%`);
-    let storm = null;
-    if (name.startsWith('parley')) {
-      // 20 logins/s at bcrypt cost 12 during the same fan-out load
-      const email = (await post(url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email;
-      let stop = false;
-      const outcomes = { ok: 0, refused: 0 };
-      const pending = [];
-      const logins = (async () => {
-        while (!stop) {
-          pending.push(post(url, '/auth/login', { email, password: 'correct horse battery' }).then(() => outcomes.ok++, () => outcomes.refused++));
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
-      storm = await fanout({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
-      stop = true;
-      await logins;
-      await Promise.all(pending);
-      storm.logins = outcomes;
-      console.log(`fan-out during a 20/s login storm: ack p99 ${storm.ack.p99.toFixed(1)} ms, e2e p99 ${storm.e2e.p99.toFixed(1)} ms, ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${outcomes.ok} ok, ${outcomes.refused} refused`);
+const ROUNDS = 3;
+const fanoutLoad = (url, tokens) => ({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
+const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
+
+/** One fan-out run, with the server CPU it cost per delivered message. */
+async function measureFanout(target) {
+  const cpuBefore = await cpuSecondsOf(target.server.child.pid);
+  const fan = await fanout(fanoutLoad(target.url, target.tokens));
+  // what the server spends per delivered message, whatever share of the cores the clients left it
+  fan.serverCpuUsPerDelivered = (((await cpuSecondsOf(target.server.child.pid)) - cpuBefore) * 1e6) / fan.delivered;
+  console.log(
+    `${target.name}: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%, server ${fan.serverCpuUsPerDelivered.toFixed(1)} µs per delivered`,
+  );
+  return fan;
+}
+
+/** The fan-out again while 20 logins/s at bcrypt cost 12 arrive. */
+async function measureStorm(target) {
+  const email = (await post(target.url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email;
+  let stop = false;
+  const outcomes = { ok: 0, refused: 0 };
+  const pending = [];
+  const logins = (async () => {
+    while (!stop) {
+      pending.push(post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(() => outcomes.ok++, () => outcomes.refused++));
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await stopServer(server);
-    const idle = await idleMemory(start, url, minted.slice(0, IDLE_SOCKETS));
-    console.log(`RSS per idle socket: ${(idle.rssPerSocket / 1024).toFixed(1)} KiB over ${idle.sockets} sockets`);
-    return { name, hs, fan, storm, ...idle };
-  } finally {
-    await stopServer(server);
-  }
+  })();
+  const storm = await fanout(fanoutLoad(target.url, target.tokens));
+  stop = true;
+  await logins;
+  await Promise.all(pending);
+  storm.logins = outcomes;
+  console.log(`${target.name} during a 20/s login storm: ack p99 ${storm.ack.p99.toFixed(1)} ms, e2e p99 ${storm.e2e.p99.toFixed(1)} ms, ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${outcomes.ok} ok, ${outcomes.refused} refused`);
+  return storm;
 }
 
 /**
@@ -130,10 +121,10 @@ async function idleMemory(start, url, tokens) {
   }
 }
 
-const peerPrepare = (url) => async () => {
+const peerTokens = async () => {
   const tokens = Array.from({ length: ROOMS * MEMBERS }, (_, i) => sign({ sub: `u${i}` }));
-  const minted = Array.from({ length: Math.max(3 * HANDSHAKES, IDLE_SOCKETS) }, (_, i) => sign({ sub: `m${i}` }));
-  return { url, tokens, minted };
+  const minted = Array.from({ length: Math.max(ROUNDS * HANDSHAKES, IDLE_SOCKETS) }, (_, i) => sign({ sub: `m${i}` }));
+  return { tokens, minted };
 };
 
 const parleyEnv = (port, databaseUrl) => ({
@@ -152,30 +143,68 @@ const parleyEnv = (port, databaseUrl) => ({
 
 /** Every server runs with the memory probe, so RSS is read after a full GC. */
 const probed = { ipc: true, nodeArgs: MEMORY_PROBE_ARGS };
-const results = [];
-const bare = 3201;
-results.push(await measureTarget('bare socket.io', () => startServer('bench/peers/bare-server.mjs', { PORT: String(bare) }, { port: bare, ...probed }), peerPrepare(`http://127.0.0.1:${bare}`)));
-const jwtPort = 3202;
-results.push(
-  await measureTarget('jwt.verify peer', () => startServer('bench/peers/bare-server.mjs', { PORT: String(jwtPort), BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET }, { port: jwtPort, ...probed }), peerPrepare(`http://127.0.0.1:${jwtPort}`)),
-);
-for (const [name, databaseUrl] of [
-  ['parley sqlite', `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`],
-  ['parley mariadb', null],
-]) {
-  const port = name.endsWith('sqlite') ? 3203 : 3204;
-  const url = `http://127.0.0.1:${port}`;
+const peer = (name, port, env) => ({
+  name,
+  url: `http://127.0.0.1:${port}`,
+  start: () => startServer('bench/peers/bare-server.mjs', { PORT: String(port), ...env }, { port, ...probed }),
+  prepare: peerTokens,
+});
+const parley = (name, port, database) => ({
+  name,
+  url: `http://127.0.0.1:${port}`,
+  start: async () => startServer('dist/main.js', parleyEnv(port, await database), { port, ...probed }),
+  prepare: () => parleyTokens(`http://127.0.0.1:${port}`, ROOMS * MEMBERS, Math.max(ROUNDS * HANDSHAKES, IDLE_SOCKETS)),
+});
+const sqliteUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`;
+const mysqlUrl = freshMysql();
+mysqlUrl.catch(() => undefined);
+const candidates = [
+  peer('bare socket.io', 3201, {}),
+  peer('jwt.verify peer', 3202, { BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET }),
+  parley('parley sqlite', 3203, Promise.resolve(sqliteUrl)),
+  parley('parley mariadb', 3204, mysqlUrl),
+];
+
+// Every server runs side by side and each measurement goes round all of them ROUNDS times,
+// the median round counting: a burst of noise on this shared machine then spoils one round of
+// one target instead of a target's whole figure.
+const targets = [];
+for (const candidate of candidates) {
   try {
-    const db = databaseUrl ?? (await freshMysql());
-    results.push(
-      await measureTarget(name, () => startServer('dist/main.js', parleyEnv(port, db), { port, ...probed }), async () => {
-        const { tokens, minted } = await parleyTokens(url, ROOMS * MEMBERS, Math.max(3 * HANDSHAKES, IDLE_SOCKETS));
-        return { url, tokens, minted };
-      }),
-    );
+    const server = await candidate.start();
+    targets.push({ ...candidate, server, ...(await candidate.prepare()) });
   } catch (error) {
-    console.log(`${name} skipped: ${error.message}`);
+    console.log(`${candidate.name} skipped: ${error.message.split('\n')[0]}`);
   }
+}
+const results = targets.map((t) => ({ name: t.name, hsRounds: [], fanRounds: [] }));
+try {
+  console.log(`\n== handshakes: ${ROUNDS} rounds of ${HANDSHAKES} ==`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, target] of targets.entries()) {
+      const hs = await handshakes({ url: target.url, tokens: target.minted.slice(round * HANDSHAKES, (round + 1) * HANDSHAKES) });
+      console.log(`${target.name}: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`);
+      results[i].hsRounds.push(hs);
+    }
+  }
+  console.log(`\n== fan-out: ${ROUNDS} rounds ==`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, target] of targets.entries()) results[i].fanRounds.push(await measureFanout(target));
+  }
+  console.log('\n== login storm ==');
+  for (const [i, target] of targets.entries()) if (target.name.startsWith('parley')) results[i].storm = await measureStorm(target);
+} finally {
+  for (const target of targets) await stopServer(target.server);
+}
+console.log('\n== idle sockets ==');
+for (const [i, target] of targets.entries()) {
+  const idle = await idleMemory(target.start, target.url, target.minted.slice(0, IDLE_SOCKETS));
+  console.log(`${target.name}: RSS per idle socket ${(idle.rssPerSocket / 1024).toFixed(1)} KiB over ${idle.sockets} sockets`);
+  Object.assign(results[i], idle);
+}
+for (const r of results) {
+  r.hs = median(r.hsRounds, (h) => h.perSec);
+  r.fan = median(r.fanRounds, (f) => f.deliveredPerSec);
 }
 
 const verify = verifyBench();
@@ -189,7 +218,7 @@ const lines = [
   `\n## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run`,
   '',
   `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}.`,
-  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; 3 rounds of ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel (median round); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
+  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side and each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
   '',
   '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -197,6 +226,8 @@ const lines = [
     (r) =>
       `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? r.storm.ack.p99.toFixed(1) : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
   ),
+  '',
+  `Every round, delivered/s: ${results.map((r) => `${r.name} ${r.fanRounds.map((f) => f.deliveredPerSec.toFixed(0)).join(', ')}`).join('; ')}. Handshakes/s: ${results.map((r) => `${r.name} ${r.hsRounds.map((h) => h.perSec.toFixed(0)).join(', ')}`).join('; ')}.`,
   '',
   'Ratios (Parley / peer) against the targets:',
   '',
