@@ -96,6 +96,24 @@ describe.each(DATABASES)('/chat on $name', ({ url: databaseUrl }) => {
     expect((await history(alice, room).expect(200)).body.messages).toHaveLength(2);
   });
 
+  it('stores the new messages of a batch that also holds a retry of an old one', async () => {
+    const room = freshRoom();
+    data(await emitAck(a, 'room:join', { room }));
+    const old = data(await emitAck<Message>(a, 'message:send', { room, body: 'old', clientMsgId: 'mixed-0' }));
+    // sent in one burst, so they are committed together
+    const acks = await Promise.all([
+      emitAck<Message>(a, 'message:send', { room, body: 'new 1', clientMsgId: 'mixed-1' }),
+      emitAck<Message>(a, 'message:send', { room, body: 'old (retry)', clientMsgId: 'mixed-0' }),
+      emitAck<Message>(a, 'message:send', { room, body: 'new 2' }),
+      emitAck<Message>(a, 'message:send', { room, body: 'new 3', clientMsgId: 'mixed-3' }),
+    ]);
+    const [first, retry, second, third] = acks.map(data);
+    expect(retry).toEqual(old);
+    expect([first.body, second.body, third.body]).toEqual(['new 1', 'new 2', 'new 3']);
+    const stored = (await history(alice, room).expect(200)).body.messages as Message[];
+    expect(stored.map((m) => m.body)).toEqual(['old', 'new 1', 'new 2', 'new 3']);
+  });
+
   it('pages history the same way over WS and REST, and catches up with since', async () => {
     const room = freshRoom();
     data(await emitAck(a, 'room:join', { room }));

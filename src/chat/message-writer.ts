@@ -18,6 +18,8 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+/** Rows per INSERT statement at most (a power of two). */
+const MAX_STATEMENT_ROWS = 256;
 const WRITE_DEADLINE_MS = 5000;
 
 class WriteTimeoutError extends Error {
@@ -31,7 +33,9 @@ const dedupeKey = (row: MessageEntity) => (row.clientMsgId === null ? null : `${
  * queued in a single transaction and only then resolves the callers (who then acknowledge).
  * Under load the batch grows by itself while the previous commit runs, so throughput scales
  * with batch size instead of with per-statement latency. Idempotency: a unique index on
- * (sender_id, client_msg_id) plus a lookup per batch; duplicates resolve to the first row.
+ * (sender_id, client_msg_id); duplicates resolve to the first row. A batch is first written
+ * blind (retries are rare, and the lookup cost a quarter of the database time per batch); only
+ * when the index refuses it is it written again after looking up which messages exist.
  */
 export class MessageWriter {
   private readonly logger = new Logger(MessageWriter.name);
@@ -80,11 +84,15 @@ export class MessageWriter {
     });
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /**
+   * One transaction for the whole batch. `lookup` first finds the messages stored earlier
+   * under the same clientMsgIds (a client's retry); without it the unique index finds them.
+   */
+  private async commit(batch: Pending[], lookup = false): Promise<void> {
     let results: WriteResult[];
     let timer: NodeJS.Timeout | undefined;
     try {
-      const transaction = this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row)));
+      const transaction = this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row), lookup));
       // A stalled database must not hold the senders (nor the queue behind them) for the sum
       // of the driver's timeouts. If the transaction commits after all, the sender's retry
       // with the same clientMsgId finds the stored message.
@@ -94,9 +102,14 @@ export class MessageWriter {
       transaction.catch(() => undefined);
       results = await Promise.race([transaction, deadline]);
     } catch (error) {
+      if (isUniqueViolation(error) && !lookup) {
+        // a retry of a message stored earlier: write the batch again, looking first
+        await this.commit(batch, true);
+        return;
+      }
       if (isUniqueViolation(error) && batch.length > 1) {
-        // A concurrent writer (another node) stored one of these clientMsgIds first: redo row by row.
-        for (const pending of batch) await this.commit([pending]);
+        // A concurrent writer (another node) stored one of these clientMsgIds meanwhile: row by row.
+        for (const pending of batch) await this.commit([pending], true);
         return;
       }
       this.logger.error(`Could not store ${batch.length} message(s): ${describeCause(error)}`);
@@ -110,8 +123,8 @@ export class MessageWriter {
     batch.forEach((pending, i) => pending.resolve(results[i]));
   }
 
-  private async insertBatch(em: EntityManager, rows: MessageEntity[]): Promise<WriteResult[]> {
-    const existing = await this.findExisting(em, rows);
+  private async insertBatch(em: EntityManager, rows: MessageEntity[], lookup: boolean): Promise<WriteResult[]> {
+    const existing = lookup ? await this.findExisting(em, rows) : new Map<string, MessageEntity>();
     const firstInBatch = new Map<string, MessageEntity>();
     const results: WriteResult[] = [];
     const fresh: MessageEntity[] = [];
@@ -126,7 +139,13 @@ export class MessageWriter {
       fresh.push(row);
       results.push({ message: row, created: true });
     }
-    if (fresh.length > 0) await em.query(this.sql.insert(fresh.length), fresh.flatMap((row) => this.sql.values(row)));
+    // a few fixed statement shapes (powers of two), so the driver's prepared statements are reused
+    for (let offset = 0; offset < fresh.length; ) {
+      const count = 2 ** Math.floor(Math.log2(Math.min(fresh.length - offset, MAX_STATEMENT_ROWS)));
+      const chunk = fresh.slice(offset, offset + count);
+      await em.query(this.sql.insert(count), chunk.flatMap((row) => this.sql.values(row)));
+      offset += count;
+    }
     return results;
   }
 
@@ -184,7 +203,7 @@ class MessageSql {
     if (!sql) {
       const tuple = `(${this.columns.map(() => '?').join(', ')})`;
       sql = `INSERT INTO ${this.table} (${this.columnList}) VALUES ${Array.from({ length: rowCount }, () => tuple).join(', ')}`;
-      if (this.insertByCount.size < MAX_BATCH) this.insertByCount.set(rowCount, sql);
+      this.insertByCount.set(rowCount, sql);
     }
     return sql;
   }
