@@ -1,7 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { AppConfig } from '../config/app-config';
 import { WorkLimiter } from '../common/work-limiter';
 import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
@@ -10,18 +9,20 @@ import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
 const MAX_QUEUE_MS = 5000;
 
 /**
- * bcrypt (async, on libuv's thread pool) at BCRYPT_COST, one hash fewer at a time than there
- * are cores (at least one): a login storm then leaves a core to the event loop (sockets, acks) and
- * thread-pool slots to file I/O, instead of four cost-12 hashes starving both. What cannot
- * start within about 5 s is refused with 503 and Retry-After.
+ * bcrypt (async, on libuv's thread pool) at BCRYPT_COST, at most `bcryptConcurrency` at a
+ * time: a login storm then leaves a core to the event loop (sockets, acks) and a pool thread
+ * to file I/O, instead of four cost-12 hashes starving both. What cannot start within about
+ * 5 s is refused with 503 and Retry-After.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   /** Compared against when the email is unknown, so both failures cost the same time. */
   private dummyHash = '';
-  private readonly limiter = new WorkLimiter(Math.max(1, availableParallelism() - 1), Number.MAX_SAFE_INTEGER);
+  private readonly limiter: WorkLimiter;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    this.limiter = new WorkLimiter(config.bcryptConcurrency, Number.MAX_SAFE_INTEGER);
+  }
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();

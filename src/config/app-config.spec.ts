@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadAppConfig } from './app-config';
 
 const SECRET_A = 'a'.repeat(32);
@@ -28,6 +29,14 @@ describe('loadAppConfig', () => {
     expect(config.jwt.accessSecret.length).toBeGreaterThanOrEqual(32);
     expect(config.warnings).toHaveLength(2);
     expect(loadAppConfig({}).jwt.accessSecret).not.toBe(config.jwt.accessSecret);
+  });
+
+  it('runs bcrypt on one thread fewer than the cores and the thread pool, never fewer than one', () => {
+    const cores = availableParallelism();
+    expect(loadAppConfig({}).bcryptConcurrency).toBe(Math.max(1, Math.min(cores, 4) - 1));
+    expect(loadAppConfig({ UV_THREADPOOL_SIZE: '1' }).bcryptConcurrency).toBe(1);
+    expect(loadAppConfig({ UV_THREADPOOL_SIZE: '64' }).bcryptConcurrency).toBe(Math.max(1, cores - 1));
+    expect(() => loadAppConfig({ UV_THREADPOOL_SIZE: '0' })).toThrow(/UV_THREADPOOL_SIZE/);
   });
 
   it('parses every kind of value', () => {

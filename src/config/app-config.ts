@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 
@@ -29,6 +29,12 @@ export abstract class AppConfig {
     readonly audience: string;
   };
   abstract readonly bcryptCost: number;
+  /**
+   * bcrypt hashes run at once: one fewer than the cores and than libuv's thread pool
+   * (Node's UV_THREADPOOL_SIZE), so a login storm leaves a core to the event loop and a pool
+   * thread to file I/O and DNS.
+   */
+  abstract readonly bcryptConcurrency: number;
   /** null = same origin only. `*` in the list allows any origin. */
   abstract readonly corsOrigins: readonly string[] | null;
   abstract readonly trustProxy: boolean;
@@ -124,6 +130,8 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).default('parley'),
   JWT_AUDIENCE: z.string().min(1).default('parley-clients'),
   BCRYPT_COST: intInRange(4, 15).default('12'),
+  // Node's own setting, read here only to size the bcrypt limit to it.
+  UV_THREADPOOL_SIZE: intInRange(1, 1024).default('4'),
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: bool.default('false'),
   AUTH_RATE_LIMIT: rateLimit.default('10/60s'),
@@ -212,6 +220,7 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
       audience: v.JWT_AUDIENCE,
     },
     bcryptCost: v.BCRYPT_COST,
+    bcryptConcurrency: Math.max(1, Math.min(availableParallelism(), v.UV_THREADPOOL_SIZE) - 1),
     corsOrigins: parseOrigins(v.CORS_ORIGINS),
     trustProxy: v.TRUST_PROXY,
     authRateLimit: v.AUTH_RATE_LIMIT,
