@@ -41,10 +41,11 @@ const isBodyParserError = (e: unknown): e is BodyParserError =>
  * Every REST error leaves in Nest's shape `{ statusCode, message, error }`, whatever threw it.
  * Unknown errors are logged and answered as a bare 500: no stack, no driver message.
  */
-export function toHttpError(exception: unknown, logger: Logger): HttpErrorBody {
+export function toHttpError(exception: unknown, logger: Logger, requestId?: unknown): HttpErrorBody {
+  const request = requestId === undefined ? '' : ` (request ${String(requestId)})`;
   const unavailable = asUnavailable(exception);
   if (unavailable) {
-    logger.warn(`Answered 503: ${describeCause(exception)}`);
+    logger.warn(`Answered 503${request}: ${describeCause(exception)}`);
     exception = unavailable;
   }
   if (exception instanceof AppError) {
@@ -75,7 +76,7 @@ export function toHttpError(exception: unknown, logger: Logger): HttpErrorBody {
     const statusCode = exception.status && exception.status >= 400 && exception.status < 500 ? exception.status : 400;
     return { statusCode, message: 'Unreadable request body', error: statusText(statusCode) };
   }
-  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  logger.error(`Answered 500${request}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error', error: statusText(500) };
 }
 
@@ -88,8 +89,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = toHttpError(exception, this.logger);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    // pino-http's request id, so the error line can be matched with the request's log line
+    const body = toHttpError(exception, this.logger, http.getRequest<{ id?: unknown }>().id);
     if (response.headersSent) return;
     if (body.statusCode === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     response.status(body.statusCode).json(body);
