@@ -66,7 +66,8 @@ async function cpuSecondsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-const ROUNDS = 3;
+// BENCH_ROUNDS=5 for steadier medians on a noisy machine
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const fanoutLoad = (url, tokens) => ({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
 const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
 
