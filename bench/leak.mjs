@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, root, startServer, stopServer } from './lib.mjs';
+import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
 
 const OPERATIONS = Number(process.env.LEAK_OPERATIONS ?? 100_000);
 const SAMPLE_EVERY = OPERATIONS / 10;
@@ -35,11 +35,7 @@ const server = await startServer(
 
 const probe = () => memoryAfterGc(server);
 
-async function post(path, body) {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const mib = (n) => (n / 2 ** 20).toFixed(1);
 
 /** Runs `operation(i, lane)` OPERATIONS times on PARALLEL lanes, probing memory every SAMPLE_EVERY. */
 async function phase(name, operation) {
@@ -59,20 +55,12 @@ async function phase(name, operation) {
   await new Promise((r) => setTimeout(r, 2000)); // disconnects and timers settle
   samples.push({ done: OPERATIONS, settled: true, ...(await probe()) });
   samples.sort((a, b) => a.done - b.done || Number(a.settled ?? 0) - Number(b.settled ?? 0));
-  const mib = (n) => (n / 2 ** 20).toFixed(1);
   console.log(`\n${name}: ${OPERATIONS} in ${seconds.toFixed(0)} s (${(OPERATIONS / seconds).toFixed(0)}/s), ${failures} failed`);
   for (const s of samples) console.log(`  ${String(s.done).padStart(7)}${s.settled ? ' settled' : '        '}  RSS ${mib(s.rss)} MiB  heap ${mib(s.heapUsed)} MiB  external ${mib(s.external)} MiB`);
   return { name, seconds, failures, samples };
 }
 
-const users = [];
-for (let i = 0; i < USERS; i += 10) {
-  users.push(
-    ...(await Promise.all(
-      Array.from({ length: 10 }, (_, j) => post('/auth/register', { email: `leak${Date.now()}-${i + j}@example.com`, password: 'correct horse battery', displayName: `L${i + j}` })),
-    )),
-  );
-}
+const users = await registerUsers(url, USERS, 'leak');
 
 const cycles = await phase('connect/auth/disconnect cycles', (i) => {
   const socket = io(`${url}/chat`, { auth: { token: users[i % USERS].accessToken }, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -94,14 +82,13 @@ const cycles = await phase('connect/auth/disconnect cycles', (i) => {
 const chains = users.slice(0, PARALLEL).map((u) => u.refreshToken);
 // each lane rotates its own session's token: two refreshes of one token at once count as reuse
 const refreshes = await phase('refresh rotations', async (_, lane) => {
-  const rotated = await post('/auth/refresh', { refreshToken: chains[lane] });
+  const rotated = await post(url, '/auth/refresh', { refreshToken: chains[lane] });
   chains[lane] = rotated.refreshToken;
 });
 
 await stopServer(server);
 
 const m = machine();
-const mib = (n) => (n / 2 ** 20).toFixed(1);
 const row = (p) => {
   const warm = p.samples.find((s) => s.done === SAMPLE_EVERY);
   const last = p.samples.at(-1);

@@ -85,3 +85,28 @@ export async function memoryAfterGc(server) {
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
   return { rss, heapUsed: usage.heapUsed, external: usage.external };
 }
+
+/** POSTs JSON and returns the parsed answer; throws on a non-2xx status. */
+export async function post(url, path, body) {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Registers `count` users on a Parley server, a few at a time; returns their AuthResponses. */
+export async function registerUsers(url, count, prefix = 'bench') {
+  const users = [];
+  for (let i = 0; i < count; i += 8) {
+    const batch = Array.from({ length: Math.min(8, count - i) }, (_, j) =>
+      post(url, '/auth/register', { email: `${prefix}${Date.now()}-${i + j}@example.com`, password: 'correct horse battery', displayName: `${prefix} ${i + j}` }),
+    );
+    users.push(...(await Promise.all(batch)));
+  }
+  return users;
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSecondsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}

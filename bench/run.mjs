@@ -1,14 +1,14 @@
 // npm run bench [-- --quick]: Parley against a bare Socket.IO peer and a jwt.verify peer, same
-// load, same machine, one run; figures appended to bench/RESULTS.md.
-import { appendFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+// load, same machine, servers side by side and measured in interleaved rounds; figures
+// appended to bench/RESULTS.md.
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { createConnection } from 'mysql2/promise';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, root, startServer, stopServer } from './lib.mjs';
+import { BENCH_SECRETS, MEMORY_PROBE_ARGS, cpuSecondsOf, machine, memoryAfterGc, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
 import { run as verifyBench } from './micro/verify-token.mjs';
 import { run as guardBench } from './micro/ws-guard.mjs';
 import { run as bcryptBench } from './micro/bcrypt.mjs';
@@ -23,30 +23,16 @@ const MYSQL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/parley
 
 const sign = (claims) => jwt.sign(claims, BENCH_SECRETS.JWT_ACCESS_SECRET, { algorithm: 'HS256', expiresIn: 3600, issuer: 'parley', audience: 'parley-clients' });
 
-async function post(url, path, body) {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 /** Registers `count` users; returns one real login token each plus `extra` minted tokens (distinct sids). */
 async function parleyTokens(url, count, extra) {
-  const users = [];
-  for (let i = 0; i < count; i += 8) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(8, count - i) }, (_, j) =>
-        post(url, '/auth/register', { email: `bench${Date.now()}-${i + j}@example.com`, password: 'correct horse battery', displayName: `B${i + j}` }),
-      ),
-    );
-    users.push(...batch);
-  }
+  const users = await registerUsers(url, count);
   const minted = Array.from({ length: extra }, (_, k) => {
     const u = users[k % users.length].user;
     // A real access token differs from this one only in its session id: verification never reads
     // the database, so a fresh sid per handshake exercises exactly the same path.
     return sign({ sub: u.id, sid: `bench-${k}`, role: 'user', name: u.displayName, ev: false, typ: 'access', jti: `j${k}` });
   });
-  return { tokens: users.map((u) => u.accessToken), minted, users };
+  return { tokens: users.map((u) => u.accessToken), minted };
 }
 
 async function freshMysql() {
@@ -59,13 +45,6 @@ async function freshMysql() {
   return MYSQL;
 }
 
-/** CPU seconds (user + system) the process has used so far. */
-async function cpuSecondsOf(pid) {
-  const { readFileSync } = await import('node:fs');
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 // BENCH_ROUNDS=5 for steadier medians on a noisy machine
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const fanoutLoad = (url, tokens) => ({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
@@ -73,10 +52,10 @@ const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.flo
 
 /** One fan-out run, with the server CPU it cost per delivered message. */
 async function measureFanout(target) {
-  const cpuBefore = await cpuSecondsOf(target.server.child.pid);
+  const cpuBefore = cpuSecondsOf(target.server.child.pid);
   const fan = await fanout(fanoutLoad(target.url, target.tokens));
   // what the server spends per delivered message, whatever share of the cores the clients left it
-  fan.serverCpuUsPerDelivered = (((await cpuSecondsOf(target.server.child.pid)) - cpuBefore) * 1e6) / fan.delivered;
+  fan.serverCpuUsPerDelivered = ((cpuSecondsOf(target.server.child.pid) - cpuBefore) * 1e6) / fan.delivered;
   console.log(
     `${target.name}: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%, server ${fan.serverCpuUsPerDelivered.toFixed(1)} µs per delivered`,
   );

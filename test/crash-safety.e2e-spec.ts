@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Ack, AuthResult, closeAllSockets, connect, emitAck, login, register, sleep } from './support/clients';
 import { DATABASES, removeSqliteFile, testEnv } from './support/app';
-import { ServerProcess, startServerProcess } from './support/process';
+import { killServers, ServerProcess, startServerProcess } from './support/process';
 
 const ROOM = 'crash';
 const SEND_LANES = 16;
@@ -33,12 +33,7 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
 
   afterAll(async () => {
     closeAllSockets();
-    for (const node of [server, restarted]) {
-      if (node && node.child.exitCode === null && node.child.signalCode === null) {
-        node.child.kill('SIGKILL');
-        await node.exited;
-      }
-    }
+    await killServers(server, restarted);
     removeSqliteFile(database);
   });
 

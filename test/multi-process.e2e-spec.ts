@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Ack, AuthResult, closeAllSockets, connect, emitAck, register, sleep } from './support/clients';
 import { DATABASES, Env, testEnv } from './support/app';
-import { ServerProcess, startServerProcess } from './support/process';
+import { killServers, ServerProcess, startServerProcess } from './support/process';
 
 const REDIS = process.env.TEST_REDIS_URL;
 const mysql = DATABASES.find((d) => d.name === 'mysql');
@@ -29,12 +29,7 @@ type Online = Ack<{ online: Array<{ id: string }> }>;
 
   afterAll(async () => {
     closeAllSockets();
-    for (const node of [node1, node2]) {
-      if (node && node.child.exitCode === null && node.child.signalCode === null) {
-        node.child.kill('SIGKILL');
-        await node.exited;
-      }
-    }
+    await killServers(node1, node2);
   });
 
   it('forgets the presence of a node killed with SIGKILL', async () => {
@@ -100,8 +95,7 @@ type Online = Ack<{ online: Array<{ id: string }> }>;
       }
       expect(stored.sort()).toEqual([...acked].sort());
     } finally {
-      reader.child.kill('SIGKILL');
-      await reader.exited;
+      await killServers(reader);
     }
   }, 60_000);
 });

@@ -18,17 +18,17 @@ const MAX_QUEUE_MS = 5000;
 export class PasswordHasher implements OnModuleInit {
   /** Compared against when the email is unknown, so both failures cost the same time. */
   private dummyHash = '';
-  private readonly limiter: WorkLimiter;
+  /** Set at start-up, once one hash has been timed: the waiting line holds about 5 s of work. */
+  private limiter!: WorkLimiter;
 
-  constructor(private readonly config: AppConfig) {
-    this.limiter = new WorkLimiter(config.bcryptConcurrency, Number.MAX_SAFE_INTEGER);
-  }
+  constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
-    this.dummyHash = await this.hash(randomBytes(24).toString('base64url'));
+    this.dummyHash = await bcrypt.hash(randomBytes(24).toString('base64url'), this.config.bcryptCost);
     const hashMs = Math.max(1, performance.now() - started);
-    this.limiter.maxWaiting = Math.max(this.limiter.concurrency, Math.floor((MAX_QUEUE_MS * this.limiter.concurrency) / hashMs));
+    const concurrency = this.config.bcryptConcurrency;
+    this.limiter = new WorkLimiter(concurrency, Math.max(concurrency, Math.floor((MAX_QUEUE_MS * concurrency) / hashMs)));
   }
 
   hash(password: string): Promise<string> {

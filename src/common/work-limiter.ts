@@ -10,8 +10,8 @@ export class WorkLimiter {
   private readonly waiting: Array<() => void> = [];
 
   constructor(
-    readonly concurrency: number,
-    public maxWaiting: number,
+    private readonly concurrency: number,
+    private readonly maxWaiting: number,
   ) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { Logger, Params, PinoLogger } from 'nestjs-pino';
 import pino, { Logger as PinoInstance } from 'pino';
@@ -10,39 +10,34 @@ const SENSITIVE_QUERY = /([?&](?:token|access_token|refresh_token|password|code|
 /** Paths are logged with secret-looking query values masked. */
 export const safeUrl = (url: string | undefined) => (url ?? '').replace(SENSITIVE_QUERY, '$1[REDACTED]');
 
-const rootLoggers = new WeakMap<AppConfig, PinoInstance>();
+/** The app's one pino instance: Nest's logger and the request log both write through it. */
+const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** The app's one pino logger: Nest's logger and the request log both write through it. */
-function rootLogger(config: AppConfig): PinoInstance {
-  let logger = rootLoggers.get(config);
-  if (!logger) {
-    logger = pino({
-      level: config.logLevel,
-      // Readable logs while developing, JSON lines in production (and wherever logs are collected).
-      transport:
-        config.nodeEnv === 'development' && config.logLevel !== 'silent'
-          ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }
-          : undefined,
-      base: { node: config.nodeId },
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'res.headers["set-cookie"]',
-          '*.password',
-          '*.currentPassword',
-          '*.newPassword',
-          '*.refreshToken',
-          '*.accessToken',
-          '*.token',
-          '*.passwordHash',
-        ],
-        censor: '[REDACTED]',
-      },
-    });
-    rootLoggers.set(config, logger);
-  }
-  return logger;
+function createRootLogger(config: AppConfig): PinoInstance {
+  return pino({
+    level: config.logLevel,
+    // Readable logs while developing, JSON lines in production (and wherever logs are collected).
+    transport:
+      config.nodeEnv === 'development' && config.logLevel !== 'silent'
+        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }
+        : undefined,
+    base: { node: config.nodeId },
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.currentPassword',
+        '*.newPassword',
+        '*.refreshToken',
+        '*.accessToken',
+        '*.token',
+        '*.passwordHash',
+      ],
+      censor: '[REDACTED]',
+    },
+  });
 }
 
 /**
@@ -54,11 +49,12 @@ function rootLogger(config: AppConfig): PinoInstance {
  */
 @Module({
   providers: [
+    { provide: ROOT_LOGGER, inject: [AppConfig], useFactory: createRootLogger },
     {
       provide: Logger,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => {
-        const params: Params = { pinoHttp: { logger: rootLogger(config) } };
+      inject: [ROOT_LOGGER],
+      useFactory: (logger: PinoInstance) => {
+        const params: Params = { pinoHttp: { logger } };
         return new Logger(new PinoLogger(params), params);
       },
     },
@@ -66,11 +62,11 @@ function rootLogger(config: AppConfig): PinoInstance {
   exports: [Logger],
 })
 export class LoggingModule implements NestModule {
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(ROOT_LOGGER) private readonly logger: PinoInstance) {}
 
   configure(consumer: MiddlewareConsumer): void {
     const requestLog = pinoHttp({
-      logger: rootLogger(this.config),
+      logger: this.logger,
       serializers: {
         req: (req: IncomingMessage & { id?: unknown }) => ({
           id: req.id,

@@ -35,3 +35,13 @@ export async function startServerProcess(env: Env): Promise<ServerProcess> {
   child.kill('SIGKILL');
   throw new Error(`server did not start:\n${output}`);
 }
+
+/** SIGKILLs every given server that is still running and waits until each has exited. */
+export async function killServers(...servers: Array<ServerProcess | undefined>): Promise<void> {
+  for (const server of servers) {
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+  }
+}
