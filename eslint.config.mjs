@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // worker threads load these as they are, as CommonJS (like the rest of dist/)
+    files: ['src/**/*.worker.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**', 'scripts/**', 'client-demo/**'],
     rules: { 'no-console': 'off' },
   },

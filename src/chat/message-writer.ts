@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { AppError, describeCause } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
+import { StatementWriter } from '../database/statement-writer';
 import { MessageEntity } from './message.entity';
 
 export interface WriteResult {
@@ -17,9 +18,8 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-const MAX_BATCH = 500;
-/** Rows per INSERT statement at most (a power of two). */
-const MAX_STATEMENT_ROWS = 256;
+/** Messages per batch, written as one INSERT (bodies of up to 4,000 characters: ≤ 4 MB). */
+const MAX_BATCH = 256;
 const WRITE_DEADLINE_MS = 5000;
 
 class WriteTimeoutError extends Error {
@@ -30,7 +30,7 @@ const dedupeKey = (row: MessageEntity) => (row.clientMsgId === null ? null : `${
 
 /**
  * Group commit for chat messages. Sends queue here; one writer at a time commits everything
- * queued in a single transaction and only then resolves the callers (who then acknowledge).
+ * queued in one INSERT statement and only then resolves the callers (who then acknowledge).
  * Under load the batch grows by itself while the previous commit runs, so throughput scales
  * with batch size instead of with per-statement latency. Idempotency: a unique index on
  * (sender_id, client_msg_id); duplicates resolve to the first row. A batch is first written
@@ -46,6 +46,7 @@ export class MessageWriter {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly statements: StatementWriter,
     private readonly onStored: (count: number) => void,
   ) {
     this.sql = new MessageSql(dataSource);
@@ -85,22 +86,24 @@ export class MessageWriter {
   }
 
   /**
-   * One transaction for the whole batch. `lookup` first finds the messages stored earlier
-   * under the same clientMsgIds (a client's retry); without it the unique index finds them.
+   * One INSERT for the whole batch (atomic by itself). `lookup` first finds the messages stored
+   * earlier under the same clientMsgIds (a client's retry); without it the unique index finds
+   * them. Between the lookup and the insert nothing else on this node writes messages (one
+   * batch at a time); a write from another node meanwhile fails the insert, handled below.
    */
   private async commit(batch: Pending[], lookup = false): Promise<void> {
     let results: WriteResult[];
     let timer: NodeJS.Timeout | undefined;
     try {
-      const transaction = this.dataSource.transaction((em) => this.insertBatch(em, batch.map((p) => p.row), lookup));
+      const write = this.insertBatch(batch.map((p) => p.row), lookup);
       // A stalled database must not hold the senders (nor the queue behind them) for the sum
-      // of the driver's timeouts. If the transaction commits after all, the sender's retry
-      // with the same clientMsgId finds the stored message.
+      // of the driver's timeouts. If the insert commits after all, the sender's retry with the
+      // same clientMsgId finds the stored message.
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new WriteTimeoutError()), WRITE_DEADLINE_MS);
       });
-      transaction.catch(() => undefined);
-      results = await Promise.race([transaction, deadline]);
+      write.catch(() => undefined);
+      results = await Promise.race([write, deadline]);
     } catch (error) {
       if (isUniqueViolation(error) && !lookup) {
         // a retry of a message stored earlier: write the batch again, looking first
@@ -123,8 +126,8 @@ export class MessageWriter {
     batch.forEach((pending, i) => pending.resolve(results[i]));
   }
 
-  private async insertBatch(em: EntityManager, rows: MessageEntity[], lookup: boolean): Promise<WriteResult[]> {
-    const existing = lookup ? await this.findExisting(em, rows) : new Map<string, MessageEntity>();
+  private async insertBatch(rows: MessageEntity[], lookup: boolean): Promise<WriteResult[]> {
+    const existing = lookup ? await this.findExisting(rows) : new Map<string, MessageEntity>();
     const firstInBatch = new Map<string, MessageEntity>();
     const results: WriteResult[] = [];
     const fresh: MessageEntity[] = [];
@@ -139,17 +142,11 @@ export class MessageWriter {
       fresh.push(row);
       results.push({ message: row, created: true });
     }
-    // a few fixed statement shapes (powers of two), so the driver's prepared statements are reused
-    for (let offset = 0; offset < fresh.length; ) {
-      const count = 2 ** Math.floor(Math.log2(Math.min(fresh.length - offset, MAX_STATEMENT_ROWS)));
-      const chunk = fresh.slice(offset, offset + count);
-      await em.query(this.sql.insert(count), chunk.flatMap((row) => this.sql.values(row)));
-      offset += count;
-    }
+    if (fresh.length > 0) await this.statements.run(this.sql.insert(fresh.length), fresh.flatMap((row) => this.sql.values(row)));
     return results;
   }
 
-  private async findExisting(em: EntityManager, rows: MessageEntity[]): Promise<Map<string, MessageEntity>> {
+  private async findExisting(rows: MessageEntity[]): Promise<Map<string, MessageEntity>> {
     const bySender = new Map<string, Set<string>>();
     for (const row of rows) {
       if (row.clientMsgId === null) continue;
@@ -160,7 +157,7 @@ export class MessageWriter {
     const found = new Map<string, MessageEntity>();
     if (bySender.size === 0) return found;
     const groups = [...bySender].map(([senderId, ids]) => [senderId, [...ids]] as const);
-    const raw = (await em.query(
+    const raw = (await this.dataSource.query(
       this.sql.selectByClientIds(groups.map(([, ids]) => ids.length)),
       groups.flatMap(([senderId, ids]) => [senderId, ...ids]),
     )) as RawMessage[];

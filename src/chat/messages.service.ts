@@ -4,6 +4,7 @@ import { DataSource, Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
+import { StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageEntity } from './message.entity';
 import { MessagePage, MessageView } from './message.view';
@@ -50,9 +51,10 @@ export class MessagesService implements BeforeApplicationShutdown {
   constructor(
     @InjectDataSource() dataSource: DataSource,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    statements: StatementWriter,
     metrics: MetricsService,
   ) {
-    this.writer = new MessageWriter(dataSource, (count) => {
+    this.writer = new MessageWriter(dataSource, statements, (count) => {
       metrics.messagesStored.inc(count);
       this.perMinute.add(count);
     });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/app-config';
+import { DropTimedOutConnections } from './drop-timed-out-connections.subscriber';
 import { TypeormLogger } from './typeorm-logger';
 import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-and-sessions';
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
@@ -15,6 +16,8 @@ export const ENTITIES = [UserEntity, SessionEntity, MessageEntity, EmailTokenEnt
 export const MIGRATIONS = [UsersAndSessions1732400000000, Messages1732400000001, EmailTokens1732400000002];
 
 const MYSQL_TIMEOUT_MS = 5000;
+/** How long a SQLite connection waits for another one's write to finish. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /** TypeORM options for either embedded SQLite or MySQL/MariaDB. Schema comes only from migrations. */
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
@@ -36,7 +39,7 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
       // WAL lets readers run beside the single writer; FULL sync keeps committed rows across
       // power loss. TypeORM turns foreign keys on for SQLite itself.
       enableWAL: true,
-      timeout: 5000,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
       prepareDatabase: (db: { pragma(source: string): unknown }) => {
         db.pragma('synchronous = FULL');
         db.pragma('foreign_keys = ON');
@@ -53,6 +56,7 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     // A cut or stalled database must surface as an error within seconds (503 / INTERNAL, and
     // /health down), not as requests that hang: bound connecting and every query.
     connectTimeout: MYSQL_TIMEOUT_MS,
+    subscribers: [DropTimedOutConnections],
     enableQueryTimeout: true,
     maxQueryExecutionTime: MYSQL_TIMEOUT_MS,
     extra: { connectionLimit: 10 },

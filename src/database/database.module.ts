@@ -1,8 +1,11 @@
-import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { buildDataSourceOptions } from './data-source-options';
+import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions } from './data-source-options';
+import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from './statement-writer';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -14,5 +17,18 @@ import { buildDataSourceOptions } from './data-source-options';
       }),
     }),
   ],
+  providers: [
+    {
+      provide: StatementWriter,
+      inject: [AppConfig, getDataSourceToken()],
+      // A SQLite file gets its own writer thread; an in-memory database exists only on the
+      // main connection.
+      useFactory: ({ database }: AppConfig, dataSource: DataSource): StatementWriter =>
+        database.kind === 'sqlite' && database.path !== ':memory:'
+          ? new SqliteWriterThread(dataSource.options.database as string, SQLITE_BUSY_TIMEOUT_MS)
+          : new DataSourceStatementWriter(dataSource),
+    },
+  ],
+  exports: [StatementWriter],
 })
 export class DatabaseModule {}
