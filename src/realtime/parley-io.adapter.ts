@@ -2,6 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { MessageMappingProperties } from '@nestjs/websockets';
 import { firstValueFrom, isObservable } from 'rxjs';
+import type { Writable } from 'node:stream';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -64,6 +65,30 @@ export class ParleyIoAdapter extends IoAdapter {
       cors: { origin: true, credentials: false },
       ...(this.adapterFactory ? { adapter: this.adapterFactory } : {}),
     } as ServerOptions) as Server;
+    server.engine.on('connection', coalesceWrites);
     return server;
   }
+}
+
+interface EngineConnection {
+  transport: { name: string; socket?: { _socket?: Partial<Writable> } };
+  on(event: 'flush', listener: () => void): void;
+}
+
+/**
+ * One write (syscall) per flush instead of one per frame. Engine.IO sends a connection's first
+ * packet at once and queues the rest until that write completes, then flushes the queue as
+ * one batch, framing each packet on its own: corking the TCP socket for that flush joins the
+ * frames into one writev. After a group commit a socket gets several messages and acks in a
+ * burst; the syscalls cost more of the server's CPU than anything else under fan-out.
+ * `_socket` is ws's TCP socket (private, but what Engine.IO itself reads).
+ */
+function coalesceWrites(conn: EngineConnection): void {
+  conn.on('flush', () => {
+    if (conn.transport.name !== 'websocket') return;
+    const tcp = conn.transport.socket?._socket;
+    if (typeof tcp?.cork !== 'function' || typeof tcp.uncork !== 'function') return;
+    tcp.cork();
+    process.nextTick(() => tcp.uncork?.());
+  });
 }
