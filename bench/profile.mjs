@@ -1,5 +1,5 @@
 // Profiles Parley under the fan-out load: node --cpu-prof, then the top self-time functions.
-// node bench/profile.mjs  (SQLite; writes bench/out/*.cpuprofile)
+// node bench/profile.mjs  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,7 +14,7 @@ const port = 3210;
 const url = `http://127.0.0.1:${port}`;
 const env = {
   ...process.env, ...BENCH_SECRETS, NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'warn', BCRYPT_COST: '4',
-  DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`,
+  DATABASE_URL: process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`,
   WS_RATE_LIMIT: '100000/1s', AUTH_RATE_LIMIT: '100000/1s', WS_CONNECT_RATE_LIMIT: '100000/1s',
 };
 const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, 'dist/main.js'], { cwd: root, env, stdio: 'inherit' });
@@ -27,19 +27,51 @@ for (let i = 0; i < 100; i++) {
   const res = await fetch(`${url}/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: `p${i}-${Date.now()}@x.io`, password: 'correct horse battery', displayName: `P${i}` }) });
   tokens.push((await res.json()).accessToken);
 }
+// V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
+const loadStart = Number(process.hrtime.bigint() / 1000n);
 const r = await fanout({ url, tokens, rooms: 10, workers: 2, sendersPerWorker: 50, inFlight: 2, durationMs: 6000 });
+const loadEnd = Number(process.hrtime.bigint() / 1000n);
 console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
 server.kill('SIGINT');
 await once(server, 'exit');
-const file = readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
-const profile = JSON.parse(readFileSync(join(out, file), 'utf8'));
-const self = new Map();
-const dt = profile.timeDeltas;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-profile.samples.forEach((id, i) => {
-  const n = byId.get(id);
-  const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/.*node_modules\//, '').replace(root, '')}:${n.callFrame.lineNumber}`;
-  self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
-});
-const total = [...self.values()].reduce((a, b) => a + b, 0);
-for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+// CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the event loop; others are workers.
+const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.')[3] === String(server.pid));
+const sends = r.sendsPerSec * ((loadEnd - loadStart) / 1e6);
+const label = (url) => (url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'parley '));
+/** Package (or file of ours, or node: module) a frame belongs to. */
+const owner = (url) => {
+  if (url.includes('node_modules/')) return label(url).split('/').slice(0, label(url).startsWith('@') ? 2 : 1).join('/');
+  if (url.includes('/dist/')) return label(url);
+  return url.startsWith('node:') ? url : null;
+};
+
+/** Self and inclusive time of the samples taken under load, per send (µs) and per cent of the window. */
+function report(file, rows) {
+  const profile = JSON.parse(readFileSync(join(out, file), 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map();
+  const inclusive = new Map();
+  const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    if (at < loadStart || at > loadEnd) return;
+    const frame = byId.get(id).callFrame;
+    add(self, `${frame.functionName || '(anon)'} ${label(frame.url)}:${frame.lineNumber}`, us);
+    const seen = new Set();
+    for (let node = id; node !== undefined; node = parent.get(node)) seen.add(owner(byId.get(node).callFrame.url));
+    seen.delete(null);
+    for (const o of seen) add(inclusive, o, us);
+  });
+  const window = loadEnd - loadStart;
+  const line = ([key, us]) => `${((us / window) * 100).toFixed(1).padStart(5)}% ${(us / sends).toFixed(1).padStart(6)} µs/send  ${key}`;
+  const top = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, rows);
+  console.log(`\n${file} — self time:`);
+  for (const entry of top(self)) console.log(line(entry));
+  console.log(`${file} — inclusive time by package or file:`);
+  for (const entry of top(inclusive)) console.log(line(entry));
+}
+for (const file of files.sort((a, b) => Number(a.split('.')[4]) - Number(b.split('.')[4]))) report(file, file.split('.')[4] === '0' ? 30 : 8);
