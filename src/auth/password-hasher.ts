@@ -1,43 +1,68 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import bcrypt from 'bcrypt';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { WorkLimiter } from '../common/work-limiter';
+import { WorkerChannel } from '../common/worker-channel';
 import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
 
 /** The longest a login or registration waits in line for a bcrypt slot before it is refused. */
 const MAX_QUEUE_MS = 5000;
+/**
+ * The bcrypt threads' nice value. Under CPU contention they yield to the event loop (sockets,
+ * acks) instead of taking their full share; with a core idle they hash at full speed.
+ */
+const HASHING_NICENESS = 10;
+
+type HashRequest = { password: string; cost: number } | { password: string; hash: string };
 
 /**
- * bcrypt (async, on libuv's thread pool) at BCRYPT_COST, at most `bcryptConcurrency` at a
- * time: a login storm then leaves a core to the event loop (sockets, acks) and a pool thread
- * to file I/O, instead of four cost-12 hashes starving both. What cannot start within about
- * 5 s is refused with 503 and Retry-After.
+ * bcrypt at BCRYPT_COST on `bcryptConcurrency` worker threads of their own, one hash at a
+ * time each, at a lower CPU priority than the event loop: a login storm then neither starves
+ * the sockets nor takes libuv's pool from file I/O. What cannot start within about 5 s is
+ * refused with 503 and Retry-After.
  */
 @Injectable()
-export class PasswordHasher implements OnModuleInit {
+export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   /** Compared against when the email is unknown, so both failures cost the same time. */
   private dummyHash = '';
   /** Set at start-up, once one hash has been timed: the waiting line holds about 5 s of work. */
   private limiter!: WorkLimiter;
+  private readonly threads: Array<WorkerChannel<HashRequest, string | boolean>>;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    this.threads = Array.from(
+      { length: config.bcryptConcurrency },
+      () => new WorkerChannel<HashRequest, string | boolean>(join(__dirname, 'password-hasher.worker.js'), { niceness: HASHING_NICENESS }),
+    );
+  }
 
   async onModuleInit(): Promise<void> {
+    for (const thread of this.threads) thread.start();
+    this.dummyHash = (await this.threads[0].call({ password: randomBytes(24).toString('base64url'), cost: this.config.bcryptCost })) as string;
     const started = performance.now();
-    this.dummyHash = await bcrypt.hash(randomBytes(24).toString('base64url'), this.config.bcryptCost);
+    await this.threads[0].call({ password: 'timing', hash: this.dummyHash });
     const hashMs = Math.max(1, performance.now() - started);
-    const concurrency = this.config.bcryptConcurrency;
+    const concurrency = this.threads.length;
     this.limiter = new WorkLimiter(concurrency, Math.max(concurrency, Math.floor((MAX_QUEUE_MS * concurrency) / hashMs)));
   }
 
-  hash(password: string): Promise<string> {
-    return this.limiter.run(() => bcrypt.hash(password, this.config.bcryptCost));
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.close()));
+  }
+
+  async hash(password: string): Promise<string> {
+    return (await this.limiter.run(() => this.idleThread().call({ password, cost: this.config.bcryptCost }))) as string;
   }
 
   /** Constant work whether or not there is a hash; never accepts an over-long password. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = await this.limiter.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
+    const matches = (await this.limiter.run(() => this.idleThread().call({ password, hash: hash ?? this.dummyHash }))) as boolean;
     return matches && hash != null && utf8Length(password) <= PASSWORD_MAX_BYTES;
+  }
+
+  /** The limiter lets at most one call per thread run: one of them is free. */
+  private idleThread(): WorkerChannel<HashRequest, string | boolean> {
+    return this.threads.reduce((best, thread) => (thread.pending < best.pending ? thread : best));
   }
 }

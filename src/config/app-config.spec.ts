@@ -31,12 +31,8 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({}).jwt.accessSecret).not.toBe(config.jwt.accessSecret);
   });
 
-  it('runs bcrypt on one thread fewer than the cores and the thread pool, never fewer than one', () => {
-    const cores = availableParallelism();
-    expect(loadAppConfig({}).bcryptConcurrency).toBe(Math.max(1, Math.min(cores, 4) - 1));
-    expect(loadAppConfig({ UV_THREADPOOL_SIZE: '1' }).bcryptConcurrency).toBe(1);
-    expect(loadAppConfig({ UV_THREADPOOL_SIZE: '64' }).bcryptConcurrency).toBe(Math.max(1, cores - 1));
-    expect(() => loadAppConfig({ UV_THREADPOOL_SIZE: '0' })).toThrow(/UV_THREADPOOL_SIZE/);
+  it('runs bcrypt on one thread fewer than the cores, never fewer than one', () => {
+    expect(loadAppConfig({}).bcryptConcurrency).toBe(Math.max(1, availableParallelism() - 1));
   });
 
   it('parses every kind of value', () => {

@@ -29,11 +29,7 @@ export abstract class AppConfig {
     readonly audience: string;
   };
   abstract readonly bcryptCost: number;
-  /**
-   * bcrypt hashes run at once: one fewer than the cores and than libuv's thread pool
-   * (Node's UV_THREADPOOL_SIZE), so a login storm leaves a core to the event loop and a pool
-   * thread to file I/O and DNS.
-   */
+  /** bcrypt hashes run at once (threads of their own): one fewer than the cores, at least one. */
   abstract readonly bcryptConcurrency: number;
   /** null = same origin only. `*` in the list allows any origin. */
   abstract readonly corsOrigins: readonly string[] | null;
@@ -130,8 +126,6 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).default('parley'),
   JWT_AUDIENCE: z.string().min(1).default('parley-clients'),
   BCRYPT_COST: intInRange(4, 15).default('12'),
-  // Node's own setting, read here only to size the bcrypt limit to it.
-  UV_THREADPOOL_SIZE: intInRange(1, 1024).default('4'),
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: bool.default('false'),
   AUTH_RATE_LIMIT: rateLimit.default('10/60s'),
@@ -220,7 +214,7 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
       audience: v.JWT_AUDIENCE,
     },
     bcryptCost: v.BCRYPT_COST,
-    bcryptConcurrency: Math.max(1, Math.min(availableParallelism(), v.UV_THREADPOOL_SIZE) - 1),
+    bcryptConcurrency: Math.max(1, availableParallelism() - 1),
     corsOrigins: parseOrigins(v.CORS_ORIGINS),
     trustProxy: v.TRUST_PROXY,
     authRateLimit: v.AUTH_RATE_LIMIT,
