@@ -1,11 +1,13 @@
-// Profiles Parley under the fan-out load: node --cpu-prof, then the top self-time functions.
-// node bench/profile.mjs  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
+// Profiles Parley under the fan-out load (or, with --handshakes, under 3,000 handshakes):
+// node --cpu-prof, then where the time went, per operation.
+// node bench/profile.mjs [--handshakes]  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fanout } from './load/fanout.mjs';
+import { handshakes } from './load/handshakes.mjs';
 import { BENCH_SECRETS, root } from './lib.mjs';
 
 const out = join(root, 'bench', 'out');
@@ -15,7 +17,7 @@ const url = `http://127.0.0.1:${port}`;
 const env = {
   ...process.env, ...BENCH_SECRETS, NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'warn', BCRYPT_COST: '4',
   DATABASE_URL: process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`,
-  WS_RATE_LIMIT: '100000/1s', AUTH_RATE_LIMIT: '100000/1s', WS_CONNECT_RATE_LIMIT: '100000/1s',
+  WS_RATE_LIMIT: '100000/1s', AUTH_RATE_LIMIT: '100000/1s', WS_CONNECT_RATE_LIMIT: '100000/1s', WS_MAX_CONNECTIONS_PER_USER: '10000',
 };
 const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, 'dist/main.js'], { cwd: root, env, stdio: 'inherit' });
 for (let i = 0; i < 100; i++) {
@@ -29,14 +31,24 @@ for (let i = 0; i < 100; i++) {
 }
 // V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
 const loadStart = Number(process.hrtime.bigint() / 1000n);
-const r = await fanout({ url, tokens, rooms: 10, workers: 2, sendersPerWorker: 50, inFlight: 2, durationMs: 6000 });
+let operations;
+let unit;
+if (process.argv.includes('--handshakes')) {
+  const h = await handshakes({ url, tokens: Array.from({ length: 3000 }, (_, i) => tokens[i % tokens.length]) });
+  console.log(`${h.perSec.toFixed(0)} handshakes/s, ${h.failures} failed`);
+  operations = 3000;
+  unit = 'handshake';
+} else {
+  const r = await fanout({ url, tokens, rooms: 10, workers: 2, sendersPerWorker: 50, inFlight: 2, durationMs: 6000 });
+  console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
+  operations = r.acked;
+  unit = 'send';
+}
 const loadEnd = Number(process.hrtime.bigint() / 1000n);
-console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
 server.kill('SIGINT');
 await once(server, 'exit');
 // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the event loop; others are workers.
 const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.')[3] === String(server.pid));
-const sends = r.sendsPerSec * ((loadEnd - loadStart) / 1e6);
 const label = (url) => (url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'parley '));
 /** Package (or file of ours, or node: module) a frame belongs to. */
 const owner = (url) => {
@@ -45,7 +57,7 @@ const owner = (url) => {
   return url.startsWith('node:') ? url : null;
 };
 
-/** Self and inclusive time of the samples taken under load, per send (µs) and per cent of the window. */
+/** Self and inclusive time of the samples taken under load, per operation (µs) and per cent of the window. */
 function report(file, rows) {
   const profile = JSON.parse(readFileSync(join(out, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -67,7 +79,7 @@ function report(file, rows) {
     for (const o of seen) add(inclusive, o, us);
   });
   const window = loadEnd - loadStart;
-  const line = ([key, us]) => `${((us / window) * 100).toFixed(1).padStart(5)}% ${(us / sends).toFixed(1).padStart(6)} µs/send  ${key}`;
+  const line = ([key, us]) => `${((us / window) * 100).toFixed(1).padStart(5)}% ${(us / operations).toFixed(1).padStart(6)} µs/${unit}  ${key}`;
   const top = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, rows);
   console.log(`\n${file} — self time:`);
   for (const entry of top(self)) console.log(line(entry));

@@ -48,6 +48,8 @@ async function freshMysql() {
 // BENCH_ROUNDS=5 for steadier medians on a noisy machine
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const fanoutLoad = (url, tokens) => ({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
+/** Distinct tokens: a round of handshakes each, one more for the warm-up, or the idle sockets. */
+const MINTED = Math.max((ROUNDS + 1) * HANDSHAKES, IDLE_SOCKETS);
 const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
 
 /** One fan-out run, with the server CPU it cost per delivered message. */
@@ -57,7 +59,7 @@ async function measureFanout(target) {
   // what the server spends per delivered message, whatever share of the cores the clients left it
   fan.serverCpuUsPerDelivered = ((cpuSecondsOf(target.server.child.pid) - cpuBefore) * 1e6) / fan.delivered;
   console.log(
-    `${target.name}: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%, server ${fan.serverCpuUsPerDelivered.toFixed(1)} µs per delivered`,
+    `${target.name}: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p50 ${fan.e2e.p50.toFixed(1)} p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%, server ${fan.serverCpuUsPerDelivered.toFixed(1)} µs per delivered`,
   );
   return fan;
 }
@@ -103,7 +105,7 @@ async function idleMemory(start, url, tokens) {
 
 const peerTokens = async () => {
   const tokens = Array.from({ length: ROOMS * MEMBERS }, (_, i) => sign({ sub: `u${i}` }));
-  const minted = Array.from({ length: Math.max(ROUNDS * HANDSHAKES, IDLE_SOCKETS) }, (_, i) => sign({ sub: `m${i}` }));
+  const minted = Array.from({ length: MINTED }, (_, i) => sign({ sub: `m${i}` }));
   return { tokens, minted };
 };
 
@@ -133,7 +135,7 @@ const parley = (name, port, database) => ({
   name,
   url: `http://127.0.0.1:${port}`,
   start: async () => startServer('dist/main.js', parleyEnv(port, await database), { port, ...probed }),
-  prepare: () => parleyTokens(`http://127.0.0.1:${port}`, ROOMS * MEMBERS, Math.max(ROUNDS * HANDSHAKES, IDLE_SOCKETS)),
+  prepare: () => parleyTokens(`http://127.0.0.1:${port}`, ROOMS * MEMBERS, MINTED),
 });
 const sqliteUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`;
 const mysqlUrl = freshMysql();
@@ -159,6 +161,12 @@ for (const candidate of candidates) {
 }
 const results = targets.map((t) => ({ name: t.name, hsRounds: [], fanRounds: [] }));
 try {
+  // One untimed pass of each load per server first: JIT and pool warm-up is not what we compare.
+  console.log('\n== warm-up (not counted) ==');
+  for (const target of targets) {
+    await handshakes({ url: target.url, tokens: target.minted.slice(ROUNDS * HANDSHAKES, (ROUNDS + 1) * HANDSHAKES) });
+    await fanout({ ...fanoutLoad(target.url, target.tokens), durationMs: DURATION / 2 });
+  }
   console.log(`\n== handshakes: ${ROUNDS} rounds of ${HANDSHAKES} ==`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, target] of targets.entries()) {
@@ -198,13 +206,13 @@ const lines = [
   `\n## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run`,
   '',
   `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}.`,
-  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side and each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
+  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side, each gets one untimed warm-up pass of both loads, then each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
   '',
-  '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
+  '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p50 / p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? r.storm.ack.p99.toFixed(1) : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
+      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p50.toFixed(1)} / ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? r.storm.ack.p99.toFixed(1) : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
   ),
   '',
   `Every round, delivered/s: ${results.map((r) => `${r.name} ${r.fanRounds.map((f) => f.deliveredPerSec.toFixed(0)).join(', ')}`).join('; ')}. Handshakes/s: ${results.map((r) => `${r.name} ${r.hsRounds.map((h) => h.perSec.toFixed(0)).join(', ')}`).join('; ')}.`,
