@@ -64,25 +64,30 @@ async function measureFanout(target) {
   return fan;
 }
 
-/** The fan-out again while 20 logins/s at bcrypt cost 12 arrive. */
-async function measureStorm(target) {
-  const email = (await post(target.url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email;
+/**
+ * The fan-out without and then with 20 logins/s at bcrypt cost 12 arriving, back to back, so
+ * that both halves of the comparison see the same state of this shared machine.
+ */
+async function measureStorm(target, email) {
+  const calm = await fanout(fanoutLoad(target.url, target.tokens));
   let stop = false;
-  const outcomes = { ok: 0, refused: 0 };
+  const logins = { ok: 0, refused: 0 };
   const pending = [];
-  const logins = (async () => {
+  const storming = (async () => {
     while (!stop) {
-      pending.push(post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(() => outcomes.ok++, () => outcomes.refused++));
+      pending.push(post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(() => logins.ok++, () => logins.refused++));
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
   const storm = await fanout(fanoutLoad(target.url, target.tokens));
   stop = true;
-  await logins;
+  await storming;
   await Promise.all(pending);
-  storm.logins = outcomes;
-  console.log(`${target.name} during a 20/s login storm: ack p99 ${storm.ack.p99.toFixed(1)} ms, e2e p99 ${storm.e2e.p99.toFixed(1)} ms, ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${outcomes.ok} ok, ${outcomes.refused} refused`);
-  return storm;
+  const round = { calm, storm, logins, ratio: storm.ack.p99 / calm.ack.p99 };
+  console.log(
+    `${target.name}: ack p99 ${calm.ack.p99.toFixed(1)} ms without, ${storm.ack.p99.toFixed(1)} ms during a 20/s login storm (${round.ratio.toFixed(2)}×); ${calm.sendsPerSec.toFixed(0)} → ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${logins.ok} ok, ${logins.refused} refused`,
+  );
+  return round;
 }
 
 /**
@@ -179,8 +184,17 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, target] of targets.entries()) results[i].fanRounds.push(await measureFanout(target));
   }
-  console.log('\n== login storm ==');
-  for (const [i, target] of targets.entries()) if (target.name.startsWith('parley')) results[i].storm = await measureStorm(target);
+  console.log(`\n== login storm: ${ROUNDS} rounds, each the fan-out without and then with the storm ==`);
+  const stormers = await Promise.all(
+    targets.map(async (target) =>
+      target.name.startsWith('parley')
+        ? (await post(target.url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email
+        : null,
+    ),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, target] of targets.entries()) if (stormers[i]) (results[i].stormRounds ??= []).push(await measureStorm(target, stormers[i]));
+  }
 } finally {
   for (const target of targets) await stopServer(target.server);
 }
@@ -193,6 +207,7 @@ for (const [i, target] of targets.entries()) {
 for (const r of results) {
   r.hs = median(r.hsRounds, (h) => h.perSec);
   r.fan = median(r.fanRounds, (f) => f.deliveredPerSec);
+  if (r.stormRounds) r.storm = median(r.stormRounds, (s) => s.ratio);
 }
 
 const verify = verifyBench();
@@ -206,13 +221,13 @@ const lines = [
   `\n## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run`,
   '',
   `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}.`,
-  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side, each gets one untimed warm-up pass of both loads, then each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
+  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side, each gets one untimed warm-up pass of both loads, then each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s; the login storm's by its ratio to the fan-out run just before it, without the storm); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
   '',
   '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p50 / p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p50.toFixed(1)} / ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? r.storm.ack.p99.toFixed(1) : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
+      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p50.toFixed(1)} / ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? `${r.storm.storm.ack.p99.toFixed(1)} (${r.storm.calm.ack.p99.toFixed(1)} without)` : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
   ),
   '',
   `Every round, delivered/s: ${results.map((r) => `${r.name} ${r.fanRounds.map((f) => f.deliveredPerSec.toFixed(0)).join(', ')}`).join('; ')}. Handshakes/s: ${results.map((r) => `${r.name} ${r.hsRounds.map((h) => h.perSec.toFixed(0)).join(', ')}`).join('; ')}.`,
@@ -222,7 +237,7 @@ const lines = [
   ...results
     .filter((r) => r.name.startsWith('parley'))
     .flatMap((r) => [
-      `- ${r.name}: handshakes/s ${ratio(r.hs.perSec, jwtR.hs.perSec)}× jwt peer (target ≥ 0.8); delivered/s ${ratio(r.fan.deliveredPerSec, bareR.fan.deliveredPerSec)}× bare (≥ 0.9, every message stored before its ack; server CPU per delivered message ${ratio(r.fan.serverCpuUsPerDelivered, bareR.fan.serverCpuUsPerDelivered)}×); ack p99 ${ratio(r.fan.ack.p99, bareR.fan.ack.p99)}× bare (≤ 1.5); RSS/socket ${ratio(r.rssPerSocket, bareR.rssPerSocket)}× bare (≤ 1.3); p99 in login storm ${ratio(r.storm?.ack.p99 ?? NaN, r.fan.ack.p99)}× without (≤ 2; logins during the storm: ${r.storm?.logins.ok} ok, ${r.storm?.logins.refused} refused with 503).`,
+      `- ${r.name}: handshakes/s ${ratio(r.hs.perSec, jwtR.hs.perSec)}× jwt peer (target ≥ 0.8); delivered/s ${ratio(r.fan.deliveredPerSec, bareR.fan.deliveredPerSec)}× bare (≥ 0.9, every message stored before its ack; server CPU per delivered message ${ratio(r.fan.serverCpuUsPerDelivered, bareR.fan.serverCpuUsPerDelivered)}×); ack p99 ${ratio(r.fan.ack.p99, bareR.fan.ack.p99)}× bare (≤ 1.5); RSS/socket ${ratio(r.rssPerSocket, bareR.rssPerSocket)}× bare (≤ 1.3); p99 in login storm ${r.storm?.ratio.toFixed(2)}× without, median round (≤ 2; every round: ${r.stormRounds?.map((s) => s.ratio.toFixed(2)).join(', ')}; logins in that round: ${r.storm?.logins.ok} ok, ${r.storm?.logins.refused} refused with 503).`,
     ]),
   '',
   `Micro: access-token verification + revocation check p50 ${verify.keyObject.p50.toFixed(2)} µs with a KeyObject (${verify.stringSecret.p50.toFixed(1)} µs with a string secret); WsJwtGuard per event p50 ${guard.p50.toFixed(3)} µs; bcrypt cost 12 compare (one login) p50 ${bcrypt[12].p50.toFixed(0)} ms.`,
