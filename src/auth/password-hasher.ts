@@ -9,12 +9,13 @@ import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
 /** The longest a login or registration waits in line for a bcrypt slot before it is refused. */
 const MAX_QUEUE_MS = 5000;
 /**
- * The bcrypt threads' nice value. Under CPU contention they yield to the event loop (sockets,
- * acks) instead of taking their full share; with a core idle they hash at full speed.
+ * How much nicer than the process the bcrypt threads run. Under CPU contention they yield to
+ * the event loop (sockets, acks) instead of taking their full share; with a core idle they
+ * hash at full speed.
  */
 const HASHING_NICENESS = 10;
 
-type HashRequest = { password: string; cost: number } | { password: string; hash: string };
+type HashRequest = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string };
 
 /**
  * bcrypt at BCRYPT_COST on `bcryptConcurrency` worker threads of their own, one hash at a
@@ -39,9 +40,9 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     for (const thread of this.threads) thread.start();
-    this.dummyHash = (await this.threads[0].call({ password: randomBytes(24).toString('base64url'), cost: this.config.bcryptCost })) as string;
+    this.dummyHash = await this.hashOn(this.threads[0], randomBytes(24).toString('base64url'));
     const started = performance.now();
-    await this.threads[0].call({ password: 'timing', hash: this.dummyHash });
+    await this.threads[0].call({ op: 'compare', password: 'timing', hash: this.dummyHash });
     const hashMs = Math.max(1, performance.now() - started);
     const concurrency = this.threads.length;
     this.limiter = new WorkLimiter(concurrency, Math.max(concurrency, Math.floor((MAX_QUEUE_MS * concurrency) / hashMs)));
@@ -51,14 +52,20 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(this.threads.map((thread) => thread.close()));
   }
 
-  async hash(password: string): Promise<string> {
-    return (await this.limiter.run(() => this.idleThread().call({ password, cost: this.config.bcryptCost }))) as string;
+  hash(password: string): Promise<string> {
+    return this.limiter.run(() => this.hashOn(this.idleThread(), password));
   }
 
   /** Constant work whether or not there is a hash; never accepts an over-long password. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = (await this.limiter.run(() => this.idleThread().call({ password, hash: hash ?? this.dummyHash }))) as boolean;
-    return matches && hash != null && utf8Length(password) <= PASSWORD_MAX_BYTES;
+    const matches = await this.limiter.run(() => this.idleThread().call({ op: 'compare', password, hash: hash ?? this.dummyHash }));
+    return matches === true && hash != null && utf8Length(password) <= PASSWORD_MAX_BYTES;
+  }
+
+  private async hashOn(thread: WorkerChannel<HashRequest, string | boolean>, password: string): Promise<string> {
+    const hash = await thread.call({ op: 'hash', password, cost: this.config.bcryptCost });
+    if (typeof hash !== 'string') throw new Error('the bcrypt thread answered a hash request with no hash');
+    return hash;
   }
 
   /** The limiter lets at most one call per thread run: one of them is free. */

@@ -95,12 +95,14 @@ export class MessageWriter {
     let results: WriteResult[];
     let timer: NodeJS.Timeout | undefined;
     try {
-      const write = this.insertBatch(batch.map((p) => p.row), lookup);
+      const deadlineAt = Date.now() + WRITE_DEADLINE_MS;
+      const write = this.insertBatch(batch.map((p) => p.row), lookup, deadlineAt);
       // A stalled database must not hold the senders (nor the queue behind them) for the sum
-      // of the driver's timeouts. If the insert commits after all, the sender's retry with the
-      // same clientMsgId finds the stored message.
+      // of the driver's timeouts. The SQLite writer thread refuses to start after the deadline;
+      // if a MySQL insert commits after all, the sender's retry with the same clientMsgId finds
+      // the stored message.
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new WriteTimeoutError()), WRITE_DEADLINE_MS);
+        timer = setTimeout(() => reject(new WriteTimeoutError()), deadlineAt - Date.now());
       });
       write.catch(() => undefined);
       results = await Promise.race([write, deadline]);
@@ -126,7 +128,7 @@ export class MessageWriter {
     batch.forEach((pending, i) => pending.resolve(results[i]));
   }
 
-  private async insertBatch(rows: MessageEntity[], lookup: boolean): Promise<WriteResult[]> {
+  private async insertBatch(rows: MessageEntity[], lookup: boolean, deadlineAt: number): Promise<WriteResult[]> {
     const existing = lookup ? await this.findExisting(rows) : new Map<string, MessageEntity>();
     const firstInBatch = new Map<string, MessageEntity>();
     const results: WriteResult[] = [];
@@ -142,7 +144,9 @@ export class MessageWriter {
       fresh.push(row);
       results.push({ message: row, created: true });
     }
-    if (fresh.length > 0) await this.statements.run(this.sql.insert(fresh.length), fresh.flatMap((row) => this.sql.values(row)));
+    if (fresh.length > 0) {
+      await this.statements.run(this.sql.insert(fresh.length), fresh.flatMap((row) => this.sql.values(row)), deadlineAt);
+    }
     return results;
   }
 

@@ -8,13 +8,14 @@ const { parentPort } = require('node:worker_threads');
  * Answers every `{ id, request }` with `{ id, result }` or `{ id, error }` (code and message
  * only: the request's content never travels back in an error); `{ close: true }` runs
  * `onClose` and lets the thread end.
- * @param {(request: any) => unknown} handle
+ * @template Request
+ * @param {(request: Request) => unknown} handle
  * @param {() => void} [onClose]
  */
 function serveRequests(handle, onClose) {
   if (!parentPort) throw new Error('serveRequests runs only in a worker thread');
   const port = parentPort;
-  port.on('message', (/** @type {{ id: number, request: unknown } | { close: true }} */ message) => {
+  port.on('message', (/** @type {{ id: number, request: Request } | { close: true }} */ message) => {
     if ('close' in message) {
       onClose?.();
       port.close();

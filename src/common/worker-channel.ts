@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 /** What a worker thread answers (see serve-requests.js). */
@@ -33,6 +32,7 @@ export class WorkerChannel<Request, Result> {
   private worker: Worker | null = null;
   private readonly inFlight = new Map<number, InFlight>();
   private nextId = 0;
+  private closed = false;
 
   constructor(
     private readonly script: string,
@@ -53,24 +53,34 @@ export class WorkerChannel<Request, Result> {
   }
 
   call(request: Request, context = ''): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error(`worker thread ${this.script} is closed`));
     const worker = this.worker ?? this.spawn();
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.inFlight.set(id, { worker, resolve: resolve as (result: unknown) => void, reject, context });
-      worker.postMessage({ id, request });
+      try {
+        worker.postMessage({ id, request });
+      } catch (error) {
+        this.inFlight.delete(id);
+        reject(error);
+      }
     });
   }
 
-  /** Lets the worker finish what it holds and close its resources, then ends it. */
+  /** Lets the worker finish what it holds and close its resources, then ends it; later calls fail. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
-    const exited = once(worker, 'exit');
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage({ close: true });
     const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private spawn(): Worker {
@@ -78,6 +88,11 @@ export class WorkerChannel<Request, Result> {
     worker.unref();
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (error) => this.lose(worker, error));
+    // a reply that cannot be read leaves its call unanswerable: start over
+    worker.on('messageerror', (error) => {
+      this.lose(worker, error);
+      void worker.terminate();
+    });
     worker.on('exit', (code) => this.lose(worker, new Error(`worker thread ${this.script} exited (${code})`)));
     this.worker = worker;
     return worker;

@@ -31,8 +31,8 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({}).jwt.accessSecret).not.toBe(config.jwt.accessSecret);
   });
 
-  it('runs bcrypt on one thread fewer than the cores, never fewer than one', () => {
-    expect(loadAppConfig({}).bcryptConcurrency).toBe(Math.max(1, availableParallelism() - 1));
+  it('runs bcrypt on one thread fewer than the cores, at least one and at most four', () => {
+    expect(loadAppConfig({}).bcryptConcurrency).toBe(Math.max(1, Math.min(availableParallelism() - 1, 4)));
   });
 
   it('parses every kind of value', () => {

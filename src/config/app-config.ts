@@ -29,7 +29,7 @@ export abstract class AppConfig {
     readonly audience: string;
   };
   abstract readonly bcryptCost: number;
-  /** bcrypt hashes run at once (threads of their own): one fewer than the cores, at least one. */
+  /** bcrypt hashes run at once (threads of their own): one fewer than the cores, 1 to 4. */
   abstract readonly bcryptConcurrency: number;
   /** null = same origin only. `*` in the list allows any origin. */
   abstract readonly corsOrigins: readonly string[] | null;
@@ -72,6 +72,9 @@ const rateLimit = z.string().transform((text, ctx) => {
   }
   return parsed;
 });
+
+/** Past a few threads, more logins per second mean more nodes (docs/deploy.md: one node per core). */
+const MAX_BCRYPT_THREADS = 4;
 
 const intInRange = (min: number, max: number) =>
   z
@@ -214,7 +217,7 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
       audience: v.JWT_AUDIENCE,
     },
     bcryptCost: v.BCRYPT_COST,
-    bcryptConcurrency: Math.max(1, availableParallelism() - 1),
+    bcryptConcurrency: Math.max(1, Math.min(availableParallelism() - 1, MAX_BCRYPT_THREADS)),
     corsOrigins: parseOrigins(v.CORS_ORIGINS),
     trustProxy: v.TRUST_PROXY,
     authRateLimit: v.AUTH_RATE_LIMIT,

@@ -19,6 +19,9 @@ const MYSQL_TIMEOUT_MS = 5000;
 /** How long a SQLite connection waits for another one's write to finish. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/** The SQLite file's absolute path (or `:memory:`). */
+export const sqliteFile = (path: string): string => (path === ':memory:' ? path : resolve(path));
+
 /** TypeORM options for either embedded SQLite or MySQL/MariaDB. Schema comes only from migrations. */
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
@@ -30,7 +33,7 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     logger: new TypeormLogger(),
   };
   if (database.kind === 'sqlite') {
-    const path = database.path === ':memory:' ? database.path : resolve(database.path);
+    const path = sqliteFile(database.path);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     return {
       ...common,

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions } from './data-source-options';
+import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
 import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from './statement-writer';
 
 @Global()
@@ -22,10 +22,14 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
       provide: StatementWriter,
       inject: [AppConfig, getDataSourceToken()],
       // A SQLite file gets its own writer thread; an in-memory database exists only on the
-      // main connection.
+      // main connection. With two connections writing one file, a transaction on the main
+      // connection that reads and then writes fails (SQLITE_BUSY_SNAPSHOT) if the thread
+      // commits in between, which no busy timeout covers: transactions here write first or are
+      // single statements. A main-connection write that finds the thread committing waits
+      // (on the event loop) for that commit, a few milliseconds.
       useFactory: ({ database }: AppConfig, dataSource: DataSource): StatementWriter =>
         database.kind === 'sqlite' && database.path !== ':memory:'
-          ? new SqliteWriterThread(dataSource.options.database as string, SQLITE_BUSY_TIMEOUT_MS)
+          ? new SqliteWriterThread(sqliteFile(database.path), SQLITE_BUSY_TIMEOUT_MS)
           : new DataSourceStatementWriter(dataSource),
     },
   ],

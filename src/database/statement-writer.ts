@@ -10,7 +10,12 @@ import { WorkerChannel } from '../common/worker-channel';
  * trip to MySQL instead of three, each of which waited for a turn of a busy event loop.
  */
 export abstract class StatementWriter {
-  abstract run(sql: string, params: unknown[]): Promise<void>;
+  /**
+   * `deadline` (epoch ms): when the caller stops waiting and tells its senders the write failed.
+   * A statement that has not started by then must not start at all, or the rows would be
+   * stored after their senders were told they were not.
+   */
+  abstract run(sql: string, params: unknown[], deadline: number): Promise<void>;
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -19,6 +24,7 @@ export class DataSourceStatementWriter extends StatementWriter {
     super();
   }
 
+  /** MySQL bounds every query itself (maxQueryExecutionTime); in-memory SQLite runs at once. */
   async run(sql: string, params: unknown[]): Promise<void> {
     await this.dataSource.query(sql, params);
   }
@@ -28,11 +34,13 @@ export class DataSourceStatementWriter extends StatementWriter {
  * A SQLite file written from a worker thread with its own connection. better-sqlite3 is
  * synchronous, so on the main connection every commit (and its fsync) stopped the event loop
  * — about a tenth of the server's time under chat load. WAL mode lets this connection write
- * while the main one reads; SQLite serialises the two writers (the busy timeout waits).
- * Errors come back as QueryFailedError with the driver's code, as from TypeORM.
+ * while the main one reads; SQLite serialises the two writers (the busy timeout waits). The
+ * thread waits for the lock only until shortly before the caller's deadline and refuses a
+ * statement whose deadline has passed. Errors come back as QueryFailedError with the driver's
+ * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<{ sql: string; params: unknown[] }, void>;
+  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number }, void>;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -44,8 +52,8 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
     );
   }
 
-  run(sql: string, params: unknown[]): Promise<void> {
-    return this.thread.call({ sql, params }, sql);
+  run(sql: string, params: unknown[], deadline: number): Promise<void> {
+    return this.thread.call({ sql, params, deadline }, sql);
   }
 
   onApplicationShutdown(): Promise<void> {
