@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // worker threads load these as they are, as CommonJS (like the rest of dist/)
-    files: ['src/**/*.worker.js', 'src/common/serve-requests.js'],
+    files: ['src/**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { BENCH_SECRETS, MEMORY_PROBE_ARGS, machine, memoryAfterGc, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
+import { MEMORY_PROBE_ARGS, machine, memoryAfterGc, parleyEnv, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
 
 const OPERATIONS = Number(process.env.LEAK_OPERATIONS ?? 100_000);
 const SAMPLE_EVERY = OPERATIONS / 10;
@@ -17,19 +17,7 @@ const url = `http://127.0.0.1:${port}`;
 
 const server = await startServer(
   'dist/main.js',
-  {
-    ...BENCH_SECRETS,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-leak-')), 'app.sqlite')}`,
-    LOG_LEVEL: 'warn',
-    BCRYPT_COST: '4',
-    AUTH_RATE_LIMIT: '1000000/1s',
-    WS_RATE_LIMIT: '1000000/1s',
-    WS_CONNECT_RATE_LIMIT: '1000000/1s',
-    WS_MAX_CONNECTIONS_PER_USER: '10000',
-    MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
-  },
+  parleyEnv({ port, databaseUrl: `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-leak-')), 'app.sqlite')}`, bcryptCost: 4 }),
   { port, ipc: true, nodeArgs: MEMORY_PROBE_ARGS },
 );
 

@@ -1,8 +1,8 @@
 // Shared helpers for the benchmarks (run by hand; figures go to bench/RESULTS.md).
 import { execSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus, totalmem, loadavg } from 'node:os';
+import { cpus, totalmem, loadavg, tmpdir } from 'node:os';
 import { once } from 'node:events';
 
 export const root = new URL('..', import.meta.url).pathname;
@@ -67,6 +67,26 @@ export const BENCH_SECRETS = {
   JWT_ACCESS_SECRET: 'bench-access-secret-0123456789abcdefghijklmnop',
   JWT_REFRESH_SECRET: 'bench-refresh-secret-0123456789abcdefghijklmno',
 };
+
+/**
+ * Environment for a Parley server under a benchmark: production mode, the bench secrets, and
+ * no rate limit or per-user socket cap in the load's way.
+ */
+export function parleyEnv({ port, databaseUrl, bcryptCost }) {
+  return {
+    ...BENCH_SECRETS,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'warn',
+    BCRYPT_COST: String(bcryptCost),
+    AUTH_RATE_LIMIT: '1000000/1s',
+    WS_RATE_LIMIT: '1000000/1s',
+    WS_CONNECT_RATE_LIMIT: '1000000/1s',
+    WS_MAX_CONNECTIONS_PER_USER: '10000',
+    MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
+  };
+}
 
 /** Node flags that let `memoryAfterGc` ask the server for a full GC (pass `ipc: true` too). */
 export const MEMORY_PROBE_ARGS = ['--expose-gc', '-r', join(root, 'bench/support/memory-probe.cjs')];

@@ -2,33 +2,20 @@
 // node --cpu-prof, then where the time went, per operation.
 // node bench/profile.mjs [--handshakes]  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { BENCH_SECRETS, root } from './lib.mjs';
+import { parleyEnv, registerUsers, root, startServer } from './lib.mjs';
 
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });
 const port = 3210;
 const url = `http://127.0.0.1:${port}`;
-const env = {
-  ...process.env, ...BENCH_SECRETS, NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'warn', BCRYPT_COST: '4',
-  DATABASE_URL: process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`,
-  WS_RATE_LIMIT: '100000/1s', AUTH_RATE_LIMIT: '100000/1s', WS_CONNECT_RATE_LIMIT: '100000/1s', WS_MAX_CONNECTIONS_PER_USER: '10000',
-};
-const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, 'dist/main.js'], { cwd: root, env, stdio: 'inherit' });
-for (let i = 0; i < 100; i++) {
-  try { if ((await fetch(`${url}/health`)).ok) break; } catch { /* starting */ }
-  await new Promise((r) => setTimeout(r, 200));
-}
-const tokens = [];
-for (let i = 0; i < 100; i++) {
-  const res = await fetch(`${url}/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: `p${i}-${Date.now()}@x.io`, password: 'correct horse battery', displayName: `P${i}` }) });
-  tokens.push((await res.json()).accessToken);
-}
+const databaseUrl = process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`;
+const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, bcryptCost: 4 }), { port, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`] });
+const tokens = (await registerUsers(url, 100, 'profile')).map((u) => u.accessToken);
 // V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
 const loadStart = Number(process.hrtime.bigint() / 1000n);
 let operations;
@@ -45,10 +32,11 @@ if (process.argv.includes('--handshakes')) {
   unit = 'send';
 }
 const loadEnd = Number(process.hrtime.bigint() / 1000n);
-server.kill('SIGINT');
-await once(server, 'exit');
+// SIGINT: the process exits normally, so V8 writes the profile
+server.child.kill('SIGINT');
+await once(server.child, 'exit');
 // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the event loop; others are workers.
-const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.')[3] === String(server.pid));
+const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.')[3] === String(server.child.pid));
 const label = (url) => (url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'parley '));
 /** Package (or file of ours, or node: module) a frame belongs to. */
 const owner = (url) => {

@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { createConnection } from 'mysql2/promise';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { BENCH_SECRETS, MEMORY_PROBE_ARGS, cpuSecondsOf, machine, memoryAfterGc, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
+import { BENCH_SECRETS, MEMORY_PROBE_ARGS, cpuSecondsOf, machine, memoryAfterGc, parleyEnv, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
 import { run as verifyBench } from './micro/verify-token.mjs';
 import { run as guardBench } from './micro/ws-guard.mjs';
 import { run as bcryptBench } from './micro/bcrypt.mjs';
@@ -114,20 +114,6 @@ const peerTokens = async () => {
   return { tokens, minted };
 };
 
-const parleyEnv = (port, databaseUrl) => ({
-  ...BENCH_SECRETS,
-  NODE_ENV: 'production',
-  PORT: String(port),
-  DATABASE_URL: databaseUrl,
-  LOG_LEVEL: 'warn',
-  BCRYPT_COST: '12',
-  AUTH_RATE_LIMIT: '100000/1s',
-  WS_RATE_LIMIT: '100000/1s',
-  WS_CONNECT_RATE_LIMIT: '1000000/1s',
-  WS_MAX_CONNECTIONS_PER_USER: '10000',
-  MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
-});
-
 /** Every server runs with the memory probe, so RSS is read after a full GC. */
 const probed = { ipc: true, nodeArgs: MEMORY_PROBE_ARGS };
 const peer = (name, port, env) => ({
@@ -139,7 +125,7 @@ const peer = (name, port, env) => ({
 const parley = (name, port, database) => ({
   name,
   url: `http://127.0.0.1:${port}`,
-  start: async () => startServer('dist/main.js', parleyEnv(port, await database), { port, ...probed }),
+  start: async () => startServer('dist/main.js', parleyEnv({ port, databaseUrl: await database, bcryptCost: 12 }), { port, ...probed }),
   prepare: () => parleyTokens(`http://127.0.0.1:${port}`, ROOMS * MEMBERS, MINTED),
 });
 const sqliteUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`;

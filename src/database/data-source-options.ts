@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/app-config';
 import { DropTimedOutConnections } from './drop-timed-out-connections.subscriber';
+import { prepareSqliteConnection } from './sqlite-connection';
 import { TypeormLogger } from './typeorm-logger';
 import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-and-sessions';
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
@@ -39,14 +40,11 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
       ...common,
       type: 'better-sqlite3',
       database: path,
-      // WAL lets readers run beside the single writer; FULL sync keeps committed rows across
-      // power loss. TypeORM turns foreign keys on for SQLite itself.
+      // WAL lets readers run beside a writer (this connection or the message writer thread);
+      // per-connection settings (FULL sync, foreign keys) are in sqlite-connection.js.
       enableWAL: true,
       timeout: SQLITE_BUSY_TIMEOUT_MS,
-      prepareDatabase: (db: { pragma(source: string): unknown }) => {
-        db.pragma('synchronous = FULL');
-        db.pragma('foreign_keys = ON');
-      },
+      prepareDatabase: prepareSqliteConnection,
     };
   }
   return {

@@ -4,18 +4,18 @@
 const { workerData } = require('node:worker_threads');
 const Database = require('better-sqlite3');
 const { serveRequests } = require('../common/serve-requests.js');
+const { prepareSqliteConnection } = require('./sqlite-connection.js');
 
 /** Time kept back from the caller's deadline for the commit itself (fsync). */
 const COMMIT_ALLOWANCE_MS = 500;
+/** The busy timeout moves in steps, so it is set again only when the time left drops a step. */
+const WAIT_STEP_MS = 250;
 
 /** @type {{ path: string, busyTimeoutMs: number }} */
 const { path, busyTimeoutMs } = workerData;
 const db = new Database(path, { timeout: busyTimeoutMs });
 let busyTimeout = busyTimeoutMs;
-// Per connection, as on the main connection: a commit survives power loss. The journal mode
-// (WAL) belongs to the file, set when the main connection opened it.
-db.pragma('synchronous = FULL');
-db.pragma('foreign_keys = ON');
+prepareSqliteConnection(db);
 
 /** @type {Map<string, import('better-sqlite3').Statement>} */
 const statements = new Map();
@@ -23,10 +23,11 @@ const statements = new Map();
 serveRequests(
   (/** @type {{ sql: string, params: unknown[], deadline: number }} */ { sql, params, deadline }) => {
     // Wait for another connection's lock only as long as the caller still waits for us.
-    const wait = Math.min(busyTimeoutMs, deadline - Date.now() - COMMIT_ALLOWANCE_MS);
-    if (wait < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
+    const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
+    if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
+    const wait = Math.min(busyTimeoutMs, Math.floor(left / WAIT_STEP_MS) * WAIT_STEP_MS);
     if (wait !== busyTimeout) {
-      db.pragma(`busy_timeout = ${Math.floor(wait)}`);
+      db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
     let statement = statements.get(sql);
