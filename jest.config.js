@@ -18,6 +18,8 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // every event and ack a test client receives is checked against src/protocol
+      setupFilesAfterEnv: ['<rootDir>/test/support/contract-setup.ts'],
       transform: { '^.+\\.ts$': tsJest },
       slowTestThreshold: 30,
     },

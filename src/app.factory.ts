@@ -1,13 +1,13 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { AppModule } from './app.module';
+import { setupApiDocuments } from './docs/api-documents';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { AppConfig } from './config/app-config';
@@ -65,16 +65,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
     new NestLogger('Bootstrap').warn(`Demo client not built (${CLIENT_DIST} missing): run npm run build`);
   }
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Parley')
-      .setDescription('REST API of Parley. The Socket.IO events are described in the README.')
-      .setVersion('1.0')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  setupApiDocuments(app);
 
   app.enableShutdownHooks();
   return app;

@@ -1,10 +1,9 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { validationPipe } from './common/validation';
 import { AppConfigModule, AppConfigOptions } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
@@ -33,7 +32,6 @@ export class AppModule implements NestModule {
         HealthModule,
       ],
       providers: [
-        { provide: APP_PIPE, useValue: validationPipe },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

@@ -22,7 +22,7 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
       const email = uniqueEmail('Mixed.Case').replace('mixed', 'MiXed');
       const res = await request(t.url).post('/auth/register').send({ email: `  ${email}  `, password: PASSWORD, displayName: 'Ada' }).expect(201);
       expect(res.body).toEqual({
-        user: { id: expect.any(String), email: email.toLowerCase(), displayName: 'Ada', role: 'user', emailVerified: false, createdAt: expect.any(String) },
+        user: { id: expect.any(String), email: email.toLowerCase(), displayName: 'Ada', role: 'user', emailVerified: false, twoFactorEnabled: false, createdAt: expect.any(String) },
         accessToken: expect.any(String),
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
@@ -63,7 +63,8 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
 
     it('rejects unknown fields, malformed JSON, non-object bodies and oversize bodies', async () => {
       const unknown = await request(t.url).post('/auth/register').send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x', role: 'admin' }).expect(400);
-      expect(unknown.body.message.join(' ')).toMatch(/role should not exist/);
+      // refused without naming the field (a name is client input, and validation messages never echo input)
+      expect(unknown.body.message).toEqual(['body has fields that are not allowed']);
       const malformed = await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send('{"email": ').expect(400);
       expectErrorShape(malformed.body, 400);
       const array = await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send('[1,2]').expect(400);

@@ -2,19 +2,9 @@ import request from 'supertest';
 import { Socket } from 'socket.io-client';
 import { Ack, AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, receives, register } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+import type { Message, MessagePage } from '../src/protocol';
 
-interface Message {
-  id: string;
-  room: string;
-  body: string;
-  sender: { id: string; displayName: string };
-  createdAt: string;
-  clientMsgId?: string;
-}
-interface Page {
-  messages: Message[];
-  hasMore: boolean;
-}
+type Page = MessagePage;
 
 const data = <T>(ack: Ack<T>): T => {
   if (!ack.ok) throw new Error(`expected ok, got ${ack.error.code}: ${ack.error.message}`);
@@ -59,6 +49,9 @@ describe.each(DATABASES)('/chat on $name', ({ url: databaseUrl }) => {
       sender: { id: alice.user.id, displayName: 'Alice' },
       createdAt: expect.any(String),
       clientMsgId: 'x-1',
+      editedAt: null,
+      deletedAt: null,
+      reactions: [],
     });
     for (const message of await Promise.all(seen)) expect(message).toEqual(sent);
     const stored = await history(bob, room).expect(200);

@@ -1,145 +1,166 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { UserView } from '../users/user.view';
-import { AuthThrottlerGuard } from './auth-throttler.guard';
-import { AuthService } from './auth.service';
-import { AllowUnverified, CurrentUser, Public } from './decorators';
+import { ApiAnswer, ApiBodySchema, ApiErrors } from '../common/api-docs';
+import { AllowUnverified, Public } from '../common/route-metadata';
+import { SchemaPipe } from '../common/validation';
 import {
   AuthResponse,
-  ChangePasswordDto,
-  ForgotPasswordDto,
-  LoginDto,
-  RefreshDto,
-  RegisterDto,
-  ResetPasswordDto,
-  SessionView,
-  VerifyEmailDto,
-} from './dto/auth.dto';
+  ChangePasswordBody,
+  ForgotPasswordBody,
+  LoginBody,
+  LoginResponse,
+  RefreshBody,
+  RegisterBody,
+  ResetPasswordBody,
+  SessionInfo,
+  SessionList,
+  Static,
+  User,
+  VerifyEmailBody,
+} from '../protocol';
+import { AuthThrottlerGuard } from './auth-throttler.guard';
+import { AuthService } from './auth.service';
+import { CurrentUser } from './decorators';
 import { Principal } from './principal';
 import { sessionMeta } from './request-meta';
 
 @ApiTags('auth')
-@ApiBearerAuth()
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  @ApiOperation({ summary: 'Create an account and a first session' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
   @Post('register')
-  @ApiCreatedResponse({ type: AuthResponse })
-  @ApiTooManyRequestsResponse()
-  register(@Body() dto: RegisterDto, @Req() req: Request): Promise<AuthResponse> {
-    return this.auth.register(dto, sessionMeta(req));
+  @ApiBodySchema(RegisterBody)
+  @ApiAnswer(201, AuthResponse)
+  @ApiErrors(400, [409, 'Email already registered'], 429, [503, 'Too many sign-ins at once; retry after Retry-After'])
+  register(@Body(new SchemaPipe(RegisterBody)) body: Static<typeof RegisterBody>, @Req() req: Request): Promise<AuthResponse> {
+    return this.auth.register(body, sessionMeta(req));
   }
 
+  @ApiOperation({ summary: 'Sign in: a new session' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: AuthResponse })
-  @ApiUnauthorizedResponse({ description: 'Invalid credentials' })
-  login(@Body() dto: LoginDto, @Req() req: Request): Promise<AuthResponse> {
-    return this.auth.login(dto, sessionMeta(req));
+  @ApiBodySchema(LoginBody)
+  @ApiAnswer(200, LoginResponse, 'A new session (or, with two-factor sign-in on, the second step)')
+  @ApiErrors(400, [401, 'Invalid credentials'], 429, [503, 'Too many sign-ins at once; retry after Retry-After'])
+  login(@Body(new SchemaPipe(LoginBody)) body: Static<typeof LoginBody>, @Req() req: Request): Promise<LoginResponse> {
+    return this.auth.login(body, sessionMeta(req));
   }
 
+  @ApiOperation({ summary: 'Rotate the refresh token: a new pair' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
   @Post('refresh')
   @HttpCode(200)
-  @ApiOkResponse({ type: AuthResponse, description: 'A new refresh token; the presented one is spent' })
-  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or already used (replay ends the session)' })
-  refresh(@Body() dto: RefreshDto): Promise<AuthResponse> {
-    return this.auth.refresh(dto.refreshToken);
+  @ApiBodySchema(RefreshBody)
+  @ApiAnswer(200, AuthResponse, 'A new refresh token; the presented one is spent')
+  @ApiErrors(400, [401, 'Invalid, expired, revoked or already used (replay ends the session)'], 429)
+  refresh(@Body(new SchemaPipe(RefreshBody)) body: Static<typeof RefreshBody>): Promise<AuthResponse> {
+    return this.auth.refresh(body.refreshToken);
   }
 
+  @ApiOperation({ summary: 'End this session' })
   @AllowUnverified()
   @Post('logout')
   @HttpCode(204)
-  @ApiNoContentResponse()
+  @ApiAnswer(204, undefined, 'The session ends on REST and on every socket, on every node')
   logout(@CurrentUser() user: Principal): Promise<void> {
     return this.auth.logout(user);
   }
 
+  @ApiOperation({ summary: 'End every session of the user' })
   @AllowUnverified()
   @Post('logout-all')
   @HttpCode(204)
-  @ApiNoContentResponse()
+  @ApiAnswer(204, undefined, 'Every session of the user ends')
   logoutAll(@CurrentUser() user: Principal): Promise<void> {
     return this.auth.logoutAll(user);
   }
 
+  @ApiOperation({ summary: 'The signed-in user' })
   @AllowUnverified()
   @Get('me')
-  @ApiOkResponse({ type: UserView })
-  me(@CurrentUser() user: Principal): Promise<UserView> {
+  @ApiAnswer(200, User)
+  me(@CurrentUser() user: Principal): Promise<User> {
     return this.auth.me(user);
   }
 
+  @ApiOperation({ summary: 'Change the password (other sessions end)' })
   @Patch('password')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Every other session of the user ends' })
-  @ApiUnauthorizedResponse({ description: 'Wrong current password' })
-  changePassword(@CurrentUser() user: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user, dto);
+  @ApiBodySchema(ChangePasswordBody)
+  @ApiAnswer(204, undefined, 'Every other session of the user ends')
+  @ApiErrors(400, [401, 'Wrong current password'], 429)
+  changePassword(@CurrentUser() user: Principal, @Body(new SchemaPipe(ChangePasswordBody)) body: Static<typeof ChangePasswordBody>): Promise<void> {
+    return this.auth.changePassword(user, body);
   }
 
+  @ApiOperation({ summary: 'The live sessions (devices) of the user' })
   @AllowUnverified()
   @Get('sessions')
-  @ApiOkResponse({ type: SessionView, isArray: true })
-  sessions(@CurrentUser() user: Principal): Promise<SessionView[]> {
+  @ApiAnswer(200, SessionList)
+  sessions(@CurrentUser() user: Principal): Promise<SessionInfo[]> {
     return this.auth.listSessions(user);
   }
 
+  @ApiOperation({ summary: 'End one session of the user' })
   @AllowUnverified()
   @Delete('sessions/:id')
   @HttpCode(204)
-  @ApiNoContentResponse()
+  @ApiAnswer(204, undefined, 'That session ends')
+  @ApiErrors([404, "Unknown, or another user's"])
   endSession(@CurrentUser() user: Principal, @Param('id') id: string): Promise<void> {
     return this.auth.endSession(user, id);
   }
 
+  @ApiOperation({ summary: 'Confirm the email address with the mailed token' })
   @Public()
   @Post('verify-email')
   @HttpCode(204)
-  @ApiNoContentResponse()
-  verifyEmail(@Body() dto: VerifyEmailDto): Promise<void> {
-    return this.auth.verifyEmail(dto.token);
+  @ApiBodySchema(VerifyEmailBody)
+  @ApiAnswer(204, undefined, 'The email is verified')
+  @ApiErrors([400, 'Invalid, expired or already used'])
+  verifyEmail(@Body(new SchemaPipe(VerifyEmailBody)) body: Static<typeof VerifyEmailBody>): Promise<void> {
+    return this.auth.verifyEmail(body.token);
   }
 
+  @ApiOperation({ summary: 'Send the verification mail again' })
   @AllowUnverified()
   @UseGuards(AuthThrottlerGuard)
   @Post('verify-email/resend')
   @HttpCode(202)
-  @ApiAcceptedResponse()
+  @ApiAnswer(202)
+  @ApiErrors(429)
   resendVerification(@CurrentUser() user: Principal): Promise<void> {
     return this.auth.resendVerification(user);
   }
 
+  @ApiOperation({ summary: 'Mail a password reset link' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
   @Post('password/forgot')
   @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'Always, whether or not the account exists' })
-  forgotPassword(@Body() dto: ForgotPasswordDto): void {
-    this.auth.forgotPassword(dto.email);
+  @ApiBodySchema(ForgotPasswordBody)
+  @ApiAnswer(202, undefined, 'Always, whether or not the account exists')
+  @ApiErrors(400, 429)
+  forgotPassword(@Body(new SchemaPipe(ForgotPasswordBody)) body: Static<typeof ForgotPasswordBody>): void {
+    this.auth.forgotPassword(body.email);
   }
 
+  @ApiOperation({ summary: 'Set a new password with the mailed token' })
   @Public()
   @Post('password/reset')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Every session of the user ends' })
-  resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
-    return this.auth.resetPassword(dto);
+  @ApiBodySchema(ResetPasswordBody)
+  @ApiAnswer(204, undefined, 'Every session of the user ends')
+  @ApiErrors([400, 'Invalid, expired or already used link, or an invalid password'])
+  resetPassword(@Body(new SchemaPipe(ResetPasswordBody)) body: Static<typeof ResetPasswordBody>): Promise<void> {
+    return this.auth.resetPassword(body);
   }
 }

@@ -42,6 +42,6 @@ import { TokenService } from './token.service';
     AuthThrottlerGuard,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [TokenService, AccessAuthService, SessionsModule, UsersModule],
+  exports: [TokenService, AccessAuthService],
 })
 export class AuthModule {}

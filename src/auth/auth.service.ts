@@ -3,10 +3,10 @@ import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { AccountMailer } from '../mail/account-mailer.service';
 import { SessionMeta, SessionsService } from '../sessions/sessions.service';
+import type { AuthResponse, ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, SessionInfo, Static, User } from '../protocol';
 import { UserEntity } from '../users/user.entity';
-import { UserView } from '../users/user.view';
+import { toUser } from '../users/user.view';
 import { UsersService } from '../users/users.service';
-import { AuthResponse, ChangePasswordDto, LoginDto, RegisterDto, ResetPasswordDto, SessionView } from './dto/auth.dto';
 import { PasswordHasher } from './password-hasher';
 import { Principal } from './principal';
 import { sha256, TokenService } from './token.service';
@@ -21,14 +21,14 @@ export class AuthService {
     private readonly mailer: AccountMailer,
   ) {}
 
-  async register(dto: RegisterDto, meta: SessionMeta): Promise<AuthResponse> {
+  async register(dto: Static<typeof RegisterBody>, meta: SessionMeta): Promise<AuthResponse> {
     const passwordHash = await this.passwords.hash(dto.password);
     const user = await this.users.create({ email: dto.email, passwordHash, displayName: dto.displayName });
     this.mailer.sendVerification(user);
     return this.startSession(user, meta);
   }
 
-  async login(dto: LoginDto, meta: SessionMeta): Promise<AuthResponse> {
+  async login(dto: Static<typeof LoginBody>, meta: SessionMeta): Promise<AuthResponse> {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const ok = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
@@ -58,14 +58,14 @@ export class AuthService {
     await this.sessions.endAllForUser(principal.id, 'logout_all');
   }
 
-  async me(principal: Principal): Promise<UserView> {
+  async me(principal: Principal): Promise<User> {
     const user = await this.users.findById(principal.id);
     if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
-    return UserView.of(user);
+    return toUser(user);
   }
 
   /** Ends every other session; the caller's stays signed in. */
-  async changePassword(principal: Principal, dto: ChangePasswordDto): Promise<void> {
+  async changePassword(principal: Principal, dto: Static<typeof ChangePasswordBody>): Promise<void> {
     const hash = await this.users.getPasswordHash(principal.id);
     if (!(await this.passwords.verify(dto.currentPassword, hash))) {
       throw new AppError('INVALID_CREDENTIALS', 'Current password is incorrect');
@@ -74,7 +74,7 @@ export class AuthService {
     await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid);
   }
 
-  async listSessions(principal: Principal): Promise<SessionView[]> {
+  async listSessions(principal: Principal): Promise<SessionInfo[]> {
     const sessions = await this.sessions.listActive(principal.id);
     return sessions.map((s) => ({
       id: s.id,
@@ -114,7 +114,7 @@ export class AuthService {
   }
 
   /** Proves control of the mailbox, so it also verifies the email; every session ends. */
-  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+  async resetPassword(dto: Static<typeof ResetPasswordBody>): Promise<void> {
     const userId = await this.mailer.consumeToken('reset', dto.token);
     await this.users.setPasswordHash(userId, await this.passwords.hash(dto.newPassword));
     await this.users.markEmailVerified(userId);
@@ -137,7 +137,7 @@ export class AuthService {
       emailVerified: user.emailVerifiedAt !== null,
     });
     return {
-      user: UserView.of(user),
+      user: toUser(user),
       accessToken: access.token,
       refreshToken,
       tokenType: 'Bearer',

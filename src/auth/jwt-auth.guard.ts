@@ -3,15 +3,14 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AppError } from '../common/errors';
-import { Role } from '../users/user.entity';
+import { ALLOW_UNVERIFIED, IS_PUBLIC } from '../common/route-metadata';
 import { AccessAuthService } from './access-auth.service';
-import { ALLOW_UNVERIFIED, IS_PUBLIC, ROLES_KEY } from './decorators';
 import { Principal } from './principal';
 import { tokenError } from './token.service';
 
 /**
  * Global HTTP guard: bearer token (passport-jwt + AccessAuthService), then the
- * email-verification rule, then `@Roles`. `@Public()` routes skip it.
+ * email-verification rule. `@Public()` routes skip it.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -30,8 +29,6 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (!this.reflector.getAllAndOverride<boolean>(ALLOW_UNVERIFIED, targets)) {
       await this.accessAuth.assertEmailVerified(principal);
     }
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && !roles.includes(principal.role)) throw new AppError('FORBIDDEN', 'Insufficient role');
     return true;
   }
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { WorkLimiter } from '../common/work-limiter';
-import { WorkerChannel } from '../common/worker-channel';
-import { PASSWORD_MAX_BYTES, utf8Length } from './dto/validators';
+import { WorkerChannel } from '../threads/worker-channel';
+import { LIMITS } from '../protocol';
 
 /** The longest a login or registration waits in line for a bcrypt slot before it is refused. */
 const MAX_QUEUE_MS = 5000;
@@ -59,7 +59,7 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   /** Constant work whether or not there is a hash; never accepts an over-long password. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const matches = await this.limiter.run(() => this.idleThread().call({ op: 'compare', password, hash: hash ?? this.dummyHash }));
-    return matches === true && hash != null && utf8Length(password) <= PASSWORD_MAX_BYTES;
+    return matches === true && hash != null && Buffer.byteLength(password, 'utf8') <= LIMITS.passwordMaxBytes;
   }
 
   private async hashOn(thread: WorkerChannel<HashRequest, string | boolean>, password: string): Promise<string> {

@@ -5,7 +5,7 @@
 const { getPriority, setPriority } = require('node:os');
 const { workerData } = require('node:worker_threads');
 const bcrypt = require('bcrypt');
-const { serveRequests } = require('../common/serve-requests.js');
+const { serveRequests } = require('../threads/serve-requests.js');
 
 /** @type {{ niceness: number }} */
 const { niceness } = workerData;

@@ -1,4 +1,4 @@
-import { Role } from '../users/user.entity';
+import type { Role } from '../protocol';
 
 /** Who is calling, decoded from a verified access token (REST `request.user`, `socket.data.user`). */
 export interface Principal {

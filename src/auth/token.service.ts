@@ -4,7 +4,7 @@ import jwt, { JsonWebTokenError, JwtPayload, TokenExpiredError, VerifyOptions } 
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
-import { Role } from '../users/user.entity';
+import type { Role } from '../protocol';
 
 /** One fixed algorithm for both token kinds; `none` and every other algorithm are refused. */
 const ALGORITHM = 'HS256' as const;

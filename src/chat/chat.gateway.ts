@@ -1,25 +1,25 @@
-import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayInit, SubscribeMessage, WebSocketServer } from '@nestjs/websockets';
-import type { Namespace } from 'socket.io';
+import { ConnectedSocket, OnGatewayConnection, OnGatewayInit, SubscribeMessage, WebSocketServer } from '@nestjs/websockets';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
-import { ParleySocket, userRoom } from '../realtime/events';
+import { Payload } from '../common/validation';
+import { Chat, CHAT, DataOf, dmRoomName, Message, MessagePage, PayloadOf, UserSummary } from '../protocol';
+import { ParleyNamespace, ParleySocket, userRoom } from '../realtime/events';
 import { RealtimeGateway } from '../realtime/realtime-gateway.decorator';
 import { RealtimeService } from '../realtime/realtime.service';
 import { WsUser } from '../realtime/ws-user.decorator';
-import { UserSummary } from '../users/user.view';
+import { toUserSummary } from '../users/user.view';
 import { UsersService } from '../users/users.service';
-import { AuthRefreshDto, DirectMessageDto, HistoryDto, JoinRoomDto, RoomDto, SendMessageDto, TypingDto } from './chat.dto';
-import { MessagePage, MessageView } from './message.view';
 import { MessagesService } from './messages.service';
 import { PresenceService } from './presence.service';
-import { assertCanRead, assertCanSend, dmRoomName, parsePublicRoom, socketRoom } from './rooms';
+import { assertCanRead, assertCanSend, parsePublicRoom, socketRoom } from './rooms';
 
-const summary = (user: Principal): UserSummary => ({ id: user.id, displayName: user.displayName });
+type ChatSocket = ParleySocket<Chat>;
+const { client } = CHAT;
 
 /** `/chat`: thin handlers; rules live in rooms.ts, storage in MessagesService. */
 @RealtimeGateway('/chat')
 export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
-  @WebSocketServer() private readonly nsp!: Namespace;
+  @WebSocketServer() private readonly nsp!: ParleyNamespace<Chat>;
 
   constructor(
     private readonly realtime: RealtimeService,
@@ -28,12 +28,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly users: UsersService,
   ) {}
 
-  afterInit(nsp: Namespace): void {
+  afterInit(nsp: ParleyNamespace<Chat>): void {
     this.realtime.attach(nsp);
     this.presence.attach(nsp);
   }
 
-  handleConnection(socket: ParleySocket): void {
+  handleConnection(socket: ChatSocket): void {
     // `disconnecting`, not `disconnect`: the socket's rooms are still known here.
     socket.on('disconnecting', () => {
       for (const key of socket.rooms) {
@@ -43,7 +43,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('room:join')
-  async join(@ConnectedSocket() socket: ParleySocket, @WsUser() user: Principal, @MessageBody() dto: JoinRoomDto) {
+  async join(
+    @ConnectedSocket() socket: ChatSocket,
+    @WsUser() user: Principal,
+    @Payload(client['room:join'].payload) dto: PayloadOf<Chat, 'room:join'>,
+  ): Promise<DataOf<Chat, 'room:join'>> {
     const room = parsePublicRoom(dto.room);
     if (dto.since !== undefined) await this.messages.assertInRoom(room, dto.since, 'NOT_FOUND', 'since');
     // Join before reading history: a message sent meanwhile arrives live (possibly also in
@@ -56,8 +60,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
       online = await this.presence.list(room);
       await socket.join(socketRoom(room));
       if (!online.some((u) => u.id === user.id)) {
-        online.push(summary(user));
-        socket.to(socketRoom(room)).emit('presence:join', { room, user: summary(user) });
+        online.push(toUserSummary(user));
+        socket.to(socketRoom(room)).emit('presence:join', { room, user: toUserSummary(user) });
       }
     }
     const page = dto.since !== undefined ? await this.messages.since(room, dto.since) : await this.messages.page(room, undefined);
@@ -65,7 +69,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('room:leave')
-  async leave(@ConnectedSocket() socket: ParleySocket, @MessageBody() dto: RoomDto) {
+  async leave(@ConnectedSocket() socket: ChatSocket, @Payload(client['room:leave'].payload) dto: PayloadOf<Chat, 'room:leave'>) {
     const room = parsePublicRoom(dto.room);
     if (socket.rooms.has(socketRoom(room))) {
       await socket.leave(socketRoom(room));
@@ -76,10 +80,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
 
   @SubscribeMessage('message:send')
   async send(
-    @ConnectedSocket() socket: ParleySocket,
+    @ConnectedSocket() socket: ChatSocket,
     @WsUser() user: Principal,
-    @MessageBody() dto: SendMessageDto,
-  ): Promise<MessageView> {
+    @Payload(client['message:send'].payload) dto: PayloadOf<Chat, 'message:send'>,
+  ): Promise<Message> {
     const room = parsePublicRoom(dto.room);
     if (!socket.rooms.has(socketRoom(room))) throw new AppError('FORBIDDEN', 'Join the room first');
     assertCanSend(room, user);
@@ -89,13 +93,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('message:history')
-  history(@WsUser() user: Principal, @MessageBody() dto: HistoryDto): Promise<MessagePage> {
+  history(@WsUser() user: Principal, @Payload(client['message:history'].payload) dto: PayloadOf<Chat, 'message:history'>): Promise<MessagePage> {
     const room = assertCanRead(dto.room, user);
     return this.messages.page(room.name, dto.before, dto.limit);
   }
 
   @SubscribeMessage('dm:send')
-  async directMessage(@WsUser() user: Principal, @MessageBody() dto: DirectMessageDto): Promise<MessageView> {
+  async directMessage(@WsUser() user: Principal, @Payload(client['dm:send'].payload) dto: PayloadOf<Chat, 'dm:send'>): Promise<Message> {
     const recipient = await this.users.findById(dto.to);
     if (!recipient) throw new AppError('NOT_FOUND', 'No such user');
     const room = dmRoomName(user.id, recipient.id);
@@ -105,28 +109,28 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('typing')
-  typing(@ConnectedSocket() socket: ParleySocket, @WsUser() user: Principal, @MessageBody() dto: TypingDto) {
+  typing(@ConnectedSocket() socket: ChatSocket, @WsUser() user: Principal, @Payload(client.typing.payload) dto: PayloadOf<Chat, 'typing'>) {
     const room = parsePublicRoom(dto.room);
     if (!socket.rooms.has(socketRoom(room))) throw new AppError('FORBIDDEN', 'Join the room first');
-    socket.volatile.to(socketRoom(room)).except(userRoom(user.id)).emit('typing', { room, user: summary(user), typing: dto.typing });
+    socket.volatile.to(socketRoom(room)).except(userRoom(user.id)).emit('typing', { room, user: toUserSummary(user), typing: dto.typing });
     return {};
   }
 
   @SubscribeMessage('presence:list')
-  async presenceList(@MessageBody() dto: RoomDto) {
+  async presenceList(@Payload(client['presence:list'].payload) dto: PayloadOf<Chat, 'presence:list'>) {
     return { online: await this.presence.list(parsePublicRoom(dto.room)) };
   }
 
   @SubscribeMessage('auth:refresh')
-  refresh(@ConnectedSocket() socket: ParleySocket, @MessageBody() dto: AuthRefreshDto) {
+  refresh(@ConnectedSocket() socket: ChatSocket, @Payload(client['auth:refresh'].payload) dto: PayloadOf<Chat, 'auth:refresh'>) {
     return this.realtime.refresh(socket, dto.token);
   }
 
   /** presence:leave once the user's last socket (on any node) has left the room. */
-  private async announceLeave(socket: ParleySocket, room: string): Promise<void> {
+  private async announceLeave(socket: ChatSocket, room: string): Promise<void> {
     const user = socket.data.user;
     if (!(await this.presence.isPresent(room, user.id, socket.id))) {
-      this.nsp.to(socketRoom(room)).emit('presence:leave', { room, user: summary(user) });
+      this.nsp.to(socketRoom(room)).emit('presence:leave', { room, user: toUserSummary(user) });
     }
   }
 }

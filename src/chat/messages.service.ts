@@ -1,17 +1,17 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
+import { RowSqlFactory } from '../database/row-sql';
 import { StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageEntity } from './message.entity';
-import { MessagePage, MessageView } from './message.view';
+import { LIMITS, type Message, type MessagePage } from '../protocol';
+import { toMessage } from './message.view';
 import { MessageWriter } from './message-writer';
 
-export const DEFAULT_PAGE = 50;
-export const CATCH_UP_PAGE = 200;
 
 export interface NewMessage {
   room: string;
@@ -20,48 +20,22 @@ export interface NewMessage {
   clientMsgId?: string;
 }
 
-/** Sliding one-minute count of stored messages, in one-second buckets. */
-class PerMinuteCounter {
-  private readonly buckets = new Array<number>(60).fill(0);
-  private second = Math.floor(Date.now() / 1000);
-
-  add(count: number): void {
-    this.advance();
-    this.buckets[this.second % 60] += count;
-  }
-
-  total(): number {
-    this.advance();
-    return this.buckets.reduce((a, b) => a + b, 0);
-  }
-
-  private advance(): void {
-    const now = Math.floor(Date.now() / 1000);
-    for (let s = Math.max(this.second + 1, now - 59); s <= now; s++) this.buckets[s % 60] = 0;
-    this.second = now;
-  }
-}
-
 @Injectable()
 export class MessagesService implements BeforeApplicationShutdown {
   private readonly writer: MessageWriter;
-  private readonly perMinute = new PerMinuteCounter();
   private closing = false;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    rowSql: RowSqlFactory,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     statements: StatementWriter,
     metrics: MetricsService,
   ) {
-    this.writer = new MessageWriter(dataSource, statements, (count) => {
-      metrics.messagesStored.inc(count);
-      this.perMinute.add(count);
-    });
+    this.writer = new MessageWriter(rowSql.for(MessageEntity), statements, (count) => metrics.messagesStored.inc(count));
   }
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
-  async append(input: NewMessage): Promise<{ message: MessageView; created: boolean }> {
+  async append(input: NewMessage): Promise<{ message: Message; created: boolean }> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The server is restarting; send again (same clientMsgId)');
     const row: MessageEntity = {
       id: newId(),
@@ -72,11 +46,11 @@ export class MessagesService implements BeforeApplicationShutdown {
       createdAt: new Date(),
     };
     const { message, created } = await this.writer.write(row);
-    return { message: MessageView.of(message, input.sender.displayName), created };
+    return { message: toMessage(message, input.sender.displayName), created };
   }
 
   /** `limit` messages before `before` (or the latest), oldest first. */
-  async page(room: string, before: string | undefined, limit = DEFAULT_PAGE): Promise<MessagePage> {
+  async page(room: string, before: string | undefined, limit: number = LIMITS.historyPage): Promise<MessagePage> {
     if (before !== undefined) await this.assertInRoom(room, before, 'VALIDATION_FAILED', 'before');
     const query = this.withSender().where('m.room = :room', { room });
     if (before !== undefined) query.andWhere('m.id < :before', { before });
@@ -91,19 +65,15 @@ export class MessagesService implements BeforeApplicationShutdown {
       .where('m.room = :room', { room })
       .andWhere('m.id > :since', { since })
       .orderBy('m.id', 'ASC')
-      .take(CATCH_UP_PAGE + 1)
+      .take(LIMITS.catchUp + 1)
       .getMany();
-    return { messages: rows.slice(0, CATCH_UP_PAGE).map(toView), hasMore: rows.length > CATCH_UP_PAGE };
+    return { messages: rows.slice(0, LIMITS.catchUp).map(toView), hasMore: rows.length > LIMITS.catchUp };
   }
 
   async assertInRoom(room: string, id: string, code: 'NOT_FOUND' | 'VALIDATION_FAILED', what: string): Promise<void> {
     if (!(await this.messages.existsBy({ id, room }))) {
       throw new AppError(code, `${what} is not a message of this room`);
     }
-  }
-
-  messagesPerMinute(): number {
-    return this.perMinute.total();
   }
 
   /**
@@ -122,4 +92,4 @@ export class MessagesService implements BeforeApplicationShutdown {
   }
 }
 
-const toView = (m: MessageEntity) => MessageView.of(m, m.sender?.displayName ?? '');
+const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');

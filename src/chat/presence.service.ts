@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
-import { SocketData } from '../realtime/events';
+import type { UserSummary } from '../protocol';
+import { ParleyNamespace } from '../realtime/events';
 import { SocketDirectory } from '../realtime/socket-directory';
-import { UserSummary } from '../users/user.view';
 import { socketRoom } from './rooms';
 
 /**
@@ -13,18 +12,18 @@ import { socketRoom } from './rooms';
  */
 @Injectable()
 export class PresenceService {
-  private nsp: Namespace | null = null;
+  private nsp: ParleyNamespace | null = null;
 
   constructor(private readonly directory: SocketDirectory) {}
 
-  attach(nsp: Namespace): void {
+  attach(nsp: ParleyNamespace): void {
     this.nsp = nsp;
   }
 
   async list(room: string): Promise<UserSummary[]> {
     const users = new Map<string, UserSummary>();
     for (const socket of await this.sockets(room)) {
-      const user = (socket.data as SocketData).user;
+      const user = socket.data.user;
       if (user && !users.has(user.id)) users.set(user.id, { id: user.id, displayName: user.displayName });
     }
     return [...users.values()];
@@ -33,7 +32,7 @@ export class PresenceService {
   /** Whether the user has a socket in the room other than `exceptSocketId`, on any node. */
   async isPresent(room: string, userId: string, exceptSocketId: string): Promise<boolean> {
     const sockets = await this.sockets(room);
-    return sockets.some((socket) => socket.id !== exceptSocketId && (socket.data as SocketData).user?.id === userId);
+    return sockets.some((socket) => socket.id !== exceptSocketId && socket.data.user?.id === userId);
   }
 
   private async sockets(room: string) {

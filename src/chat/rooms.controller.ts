@@ -1,22 +1,24 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/decorators';
 import { Principal } from '../auth/principal';
-import { HistoryQuery } from './chat.dto';
-import { MessagePage } from './message.view';
+import { ApiAnswer, ApiErrors, ApiQuerySchema } from '../common/api-docs';
+import { SchemaPipe } from '../common/validation';
+import { HistoryQuery, MessagePage } from '../protocol';
 import { MessagesService } from './messages.service';
 import { assertCanRead } from './rooms';
 
 @ApiTags('rooms')
-@ApiBearerAuth()
 @Controller('rooms')
 export class RoomsController {
   constructor(private readonly messages: MessagesService) {}
 
+  @ApiOperation({ summary: 'A page of history, oldest first' })
   @Get(':room/messages')
-  @ApiOkResponse({ type: MessagePage, description: 'Oldest first; `hasMore` when older messages exist' })
-  @ApiForbiddenResponse({ description: 'A DM room that is not the caller’s' })
-  history(@CurrentUser() user: Principal, @Param('room') roomName: string, @Query() query: HistoryQuery): Promise<MessagePage> {
+  @ApiQuerySchema(HistoryQuery)
+  @ApiAnswer(200, MessagePage, 'Oldest first; `hasMore` when older messages exist')
+  @ApiErrors([400, 'Invalid room name, limit or before'], [403, 'A room the caller may not read'])
+  history(@CurrentUser() user: Principal, @Param('room') roomName: string, @Query(new SchemaPipe(HistoryQuery)) query: HistoryQuery): Promise<MessagePage> {
     const room = assertCanRead(roomName, user);
     return this.messages.page(room.name, query.before, query.limit);
   }

@@ -1,6 +1,7 @@
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
-import { assertCanRead, assertCanSend, dmRoomName, parsePublicRoom, parseRoom } from './rooms';
+import { dmRoomName } from '../protocol';
+import { assertCanRead, assertCanSend, parsePublicRoom, parseRoom } from './rooms';
 
 const A = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const B = '01BX5ZZKBKACTAV9WEVGEMMVRZ';
@@ -21,7 +22,7 @@ describe('rooms', () => {
   });
 
   it('accepts public names of 1-64 of a-z 0-9 - _ and well-formed DM rooms only', () => {
-    expect(parseRoom('general_1-x')).toEqual({ kind: 'public', name: 'general_1-x' });
+    expect(parseRoom('general_1-x')).toEqual({ kind: 'named', name: 'general_1-x' });
     expect(parseRoom(`dm:${A}:${B}`)).toMatchObject({ kind: 'dm', members: [A, B] });
     for (const bad of ['', 'General', 'a'.repeat(65), 'a b', `dm:${B}:${A}`, 'dm:x:y', 'dm:']) {
       expect(code(() => parseRoom(bad))).toBe('VALIDATION_FAILED');

@@ -1,27 +1,11 @@
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
-import { ID_PATTERN } from '../common/ids';
-
-export const ANNOUNCEMENTS = 'announcements';
-const PUBLIC_ROOM = /^[a-z0-9_-]{1,64}$/;
-
-export type RoomRef = { kind: 'public'; name: string } | { kind: 'dm'; name: string; members: [string, string] };
-
-/** `dm:<a>:<b>` with the two user ids ordered as strings. */
-export function dmRoomName(userA: string, userB: string): string {
-  const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-  return `dm:${a}:${b}`;
-}
+import { ANNOUNCEMENTS, parseRoomName, RoomRef } from '../protocol';
 
 export function parseRoom(name: string): RoomRef {
-  if (PUBLIC_ROOM.test(name)) return { kind: 'public', name };
-  if (name.startsWith('dm:')) {
-    const [a, b] = name.slice(3).split(':');
-    if (a && b && ID_PATTERN.test(a) && ID_PATTERN.test(b) && dmRoomName(a, b) === name) {
-      return { kind: 'dm', name, members: [a, b] };
-    }
-  }
-  throw new AppError('VALIDATION_FAILED', 'room must be 1-64 characters of a-z 0-9 - _');
+  const room = parseRoomName(name);
+  if (!room) throw new AppError('VALIDATION_FAILED', 'room must be 1-64 characters of a-z 0-9 - _');
+  return room;
 }
 
 /** Rooms that can be joined and sent to with room events: DMs only go through dm:send. */

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'ORIGIN_NOT_ALLOWED'
   | 'TOO_MANY_CONNECTIONS'
+  /** a documented cap was reached (rooms per user, reactions per message, rooms per socket…) */
+  | 'LIMIT_EXCEEDED'
   | 'UNAVAILABLE';
 
 export class AppError extends Error {

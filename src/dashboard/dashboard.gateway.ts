@@ -1,8 +1,8 @@
-import { ConnectedSocket, MessageBody, OnGatewayInit, SubscribeMessage } from '@nestjs/websockets';
+import { ConnectedSocket, OnGatewayInit, SubscribeMessage } from '@nestjs/websockets';
 import { OnModuleDestroy } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
-import { AuthRefreshDto } from '../chat/chat.dto';
-import { ParleySocket } from '../realtime/events';
+import { Payload } from '../common/validation';
+import { Dashboard, DASHBOARD, PayloadOf, Stats } from '../protocol';
+import { ParleyNamespace, ParleySocket } from '../realtime/events';
 import { RealtimeGateway } from '../realtime/realtime-gateway.decorator';
 import { RealtimeService } from '../realtime/realtime.service';
 import { StatsService } from './stats.service';
@@ -19,7 +19,7 @@ export class DashboardGateway implements OnGatewayInit, OnModuleDestroy {
     private readonly stats: StatsService,
   ) {}
 
-  afterInit(nsp: Namespace): void {
+  afterInit(nsp: ParleyNamespace<Dashboard>): void {
     this.realtime.attach(nsp, { role: 'admin' });
     this.stats.attach(nsp);
     this.timer = setInterval(() => {
@@ -34,12 +34,12 @@ export class DashboardGateway implements OnGatewayInit, OnModuleDestroy {
   }
 
   @SubscribeMessage('stats:get')
-  current() {
+  current(): Promise<Stats> {
     return this.stats.snapshot();
   }
 
   @SubscribeMessage('auth:refresh')
-  refresh(@ConnectedSocket() socket: ParleySocket, @MessageBody() dto: AuthRefreshDto) {
+  refresh(@ConnectedSocket() socket: ParleySocket<Dashboard>, @Payload(DASHBOARD.client['auth:refresh'].payload) dto: PayloadOf<Dashboard, 'auth:refresh'>) {
     return this.realtime.refresh(socket, dto.token);
   }
 }

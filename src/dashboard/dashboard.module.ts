@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ChatModule } from '../chat/chat.module';
 import { RealtimeModule } from '../realtime/realtime.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { DashboardGateway } from './dashboard.gateway';
 import { StatsService } from './stats.service';
 
 @Module({
-  imports: [RealtimeModule, ChatModule],
+  // SessionsModule: WsJwtGuard, the gateway's guard, is built in this module and injects RevocationService.
+  imports: [RealtimeModule, SessionsModule],
   providers: [DashboardGateway, StatsService],
 })
 export class DashboardModule {}

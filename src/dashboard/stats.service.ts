@@ -1,30 +1,39 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { MessagesService } from '../chat/messages.service';
+import { MetricsService } from '../metrics/metrics.service';
+import type { Dashboard, NodeStats, Stats } from '../protocol';
+import { ParleyNamespace } from '../realtime/events';
 import { RealtimeService } from '../realtime/realtime.service';
-import { NodeStats, StatsView } from './stats.view';
+import { PerMinuteRate } from './per-minute';
 
-const STATS_REQUEST = 'parley:node-stats';
+const STATS_REQUEST = 'parley:node-stats' as const;
 
 @Injectable()
-export class StatsService {
+export class StatsService implements OnModuleDestroy {
   private readonly logger = new Logger(StatsService.name);
-  private nsp: Namespace | null = null;
+  private nsp: ParleyNamespace<Dashboard> | null = null;
+  private readonly rate = new PerMinuteRate();
+  private readonly sampler: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
     private readonly realtime: RealtimeService,
-    private readonly messages: MessagesService,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    this.sampler = setInterval(() => void this.sample(), 1000).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sampler);
+  }
 
   /** With Redis, other nodes ask for this node's figures through a server-side event. */
-  attach(nsp: Namespace): void {
+  attach(nsp: ParleyNamespace<Dashboard>): void {
     this.nsp = nsp;
     nsp.on(STATS_REQUEST, (reply: (stats: NodeStats) => void) => reply(this.local()));
   }
 
-  async snapshot(): Promise<StatsView> {
+  async snapshot(): Promise<Stats> {
     const nodes = [this.local(), ...(await this.otherNodes())];
     const sum = (key: 'connections' | 'onlineUsers' | 'messagesPerMinute') => nodes.reduce((total, n) => total + n[key], 0);
     return {
@@ -37,9 +46,14 @@ export class StatsService {
     };
   }
 
+  private async sample(): Promise<void> {
+    const { values } = await this.metrics.messagesStored.get();
+    this.rate.sample(values[0]?.value ?? 0);
+  }
+
   private local(): NodeStats {
     const { connections, onlineUsers } = this.realtime.localCounts();
-    return { node: this.config.nodeId, connections, onlineUsers, messagesPerMinute: this.messages.messagesPerMinute() };
+    return { node: this.config.nodeId, connections, onlineUsers, messagesPerMinute: this.rate.perMinute() };
   }
 
   private async otherNodes(): Promise<NodeStats[]> {

@@ -8,13 +8,8 @@ import { TypeormLogger } from './typeorm-logger';
 import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-and-sessions';
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
-import { UserEntity } from '../users/user.entity';
-import { SessionEntity } from '../sessions/session.entity';
-import { MessageEntity } from '../chat/message.entity';
-import { EmailTokenEntity } from '../mail/email-token.entity';
-
-export const ENTITIES = [UserEntity, SessionEntity, MessageEntity, EmailTokenEntity];
-export const MIGRATIONS = [UsersAndSessions1732400000000, Messages1732400000001, EmailTokens1732400000002];
+import { UsersEmailExact1732500000000 } from './migrations/1732500000000-users-email-exact';
+export const MIGRATIONS = [UsersAndSessions1732400000000, Messages1732400000001, EmailTokens1732400000002, UsersEmailExact1732500000000];
 
 const MYSQL_TIMEOUT_MS = 5000;
 /** How long a SQLite connection waits for another one's write to finish. */
@@ -24,9 +19,10 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 export const sqliteFile = (path: string): string => (path === ':memory:' ? path : resolve(path));
 
 /** TypeORM options for either embedded SQLite or MySQL/MariaDB. Schema comes only from migrations. */
-export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions & { autoLoadEntities: boolean } {
   const common = {
-    entities: ENTITIES,
+    // Each domain module registers its own entities (TypeOrmModule.forFeature).
+    autoLoadEntities: true,
     migrations: MIGRATIONS,
     migrationsRun: true,
     migrationsTransactionMode: 'each' as const,

@@ -3,6 +3,7 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
+import { RowSqlFactory } from './row-sql';
 import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from './statement-writer';
 
 @Global()
@@ -18,6 +19,7 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
     }),
   ],
   providers: [
+    RowSqlFactory,
     {
       provide: StatementWriter,
       inject: [AppConfig, getDataSourceToken()],
@@ -33,6 +35,6 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
           : new DataSourceStatementWriter(dataSource),
     },
   ],
-  exports: [StatementWriter],
+  exports: [StatementWriter, RowSqlFactory],
 })
 export class DatabaseModule {}

@@ -3,7 +3,7 @@
 'use strict';
 const { workerData } = require('node:worker_threads');
 const Database = require('better-sqlite3');
-const { serveRequests } = require('../common/serve-requests.js');
+const { serveRequests } = require('../threads/serve-requests.js');
 const { prepareSqliteConnection } = require('./sqlite-connection.js');
 
 /** Time kept back from the caller's deadline for the commit itself (fsync). */

@@ -1,7 +1,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { WorkerChannel } from '../common/worker-channel';
+import { WorkerChannel } from '../threads/worker-channel';
 
 /**
  * Runs single write statements, each atomic by itself (autocommit) and committed when its

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -8,7 +8,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { RedisService } from '../redis/redis.service';
-import { Public } from '../auth/decorators';
+import { Public } from '../common/route-metadata';
 
 @ApiTags('operations')
 @Controller('health')
@@ -22,6 +22,7 @@ export class HealthController {
 
   @Public()
   @Get()
+  @ApiOperation({ summary: 'Readiness: the database (and Redis) answer' })
   @ApiOkResponse({ description: 'The database (and Redis, when configured) answer' })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `details` says which' })
   async check(): Promise<HealthCheckResult> {

@@ -39,6 +39,9 @@ export class AccountMailer {
   }
 
   private async compose(user: UserEntity, kind: EmailTokenKind): Promise<void> {
+    const to = user.email;
+    // an account from an external identity provider may have no address: nothing to send
+    if (to === null) return;
     const token = await this.tokens.issue(user.id, kind);
     const route = kind === 'verify' ? 'verify-email' : 'reset-password';
     const link = `${this.config.publicUrl}/#/${route}?token=${encodeURIComponent(token)}`;
@@ -48,7 +51,7 @@ export class AccountMailer {
         ? ['Confirm your email for Parley', 'Welcome to Parley! Please confirm your email address.', 'Confirm email', 'This link works once and expires in 24 hours.']
         : ['Reset your Parley password', 'Someone (hopefully you) asked to reset your Parley password.', 'Choose a new password', 'This link works once and expires in 1 hour. If you did not ask for it, ignore this mail.'];
     this.mail.send({
-      to: user.email,
+      to,
       subject,
       text: `Hello ${name},\n\n${intro}\n\n${action}: ${link}\n\n${expiry}\n`,
       html: `<p>Hello ${escapeHtml(name)},</p><p>${intro}</p><p><a href="${escapeHtml(link)}">${action}</a></p><p>${expiry}</p>`,

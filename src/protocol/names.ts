@@ -9,6 +9,8 @@ export const ROOM_NAME = /^[a-z0-9_-]{1,64}$/;
 export const ANNOUNCEMENTS = 'announcements';
 /** Message ids are ULIDs: they sort in creation order. */
 export const MESSAGE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** User ids are ULIDs too (opaque to clients, but a DM room name is built from two of them). */
+export const USER_ID = MESSAGE_ID;
 
 export type RoomRef = { kind: 'named'; name: string } | { kind: 'dm'; name: string; members: [string, string] };
 
@@ -23,7 +25,7 @@ export function parseRoomName(name: string): RoomRef | null {
   if (ROOM_NAME.test(name)) return { kind: 'named', name };
   if (name.startsWith('dm:')) {
     const [a, b, rest] = name.slice(3).split(':');
-    if (rest === undefined && a && b && a !== b && dmRoomName(a, b) === name) return { kind: 'dm', name, members: [a, b] };
+    if (rest === undefined && a && b && USER_ID.test(a) && USER_ID.test(b) && a !== b && dmRoomName(a, b) === name) return { kind: 'dm', name, members: [a, b] };
   }
   return null;
 }
@@ -85,4 +87,7 @@ export const LIMITS = {
   frameBytes: 64_000,
   /** REST bodies */
   bodyBytes: 102_400,
+  /** new passwords, in bytes of UTF-8 (bcrypt ignores what follows 72) */
+  passwordMinBytes: 8,
+  passwordMaxBytes: 72,
 } as const;

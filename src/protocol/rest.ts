@@ -8,22 +8,38 @@ import { Id, IsoTime, Shape, Static, Strict } from './schema';
 
 // ---- fields ---------------------------------------------------------------------------------
 
+/** Any JSON up to 16 KiB, measured as the UTF-8 bytes of its JSON (`x-json-bytes`). */
+export const JsonData = Type.Unknown({ 'x-json-bytes': LIMITS.apiFieldBytes, description: 'any JSON, up to 16 KiB (UTF-8 bytes of its JSON)' });
+
 /** Trimmed, NFC-normalised and lower-cased by the server before use. */
 export const EmailField = Type.String({
   maxLength: 254,
   pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$',
-  description: 'compared after Unicode NFC + lower case',
+  description: 'an email address (compared after Unicode NFC and lower case)',
   examples: ['ada@example.com'],
 });
-/** 8–72 bytes of UTF-8 (bcrypt ignores what follows): the byte rule is checked by the server. */
-export const NewPasswordField = Type.String({ minLength: 1, maxLength: 72, description: '8–72 bytes of UTF-8', examples: ['correct horse battery'] });
+/** 8–72 bytes of UTF-8 (bcrypt ignores what follows); `x-utf8-bytes` is that rule for validators. */
+export const NewPasswordField = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.passwordMaxBytes,
+  'x-utf8-bytes': { min: LIMITS.passwordMinBytes, max: LIMITS.passwordMaxBytes },
+  description: '8–72 bytes of UTF-8',
+  examples: ['correct horse battery'],
+});
 export const PasswordField = Type.String({ minLength: 1, maxLength: 1024 });
-export const DisplayNameField = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', description: '1–50 characters, trimmed', examples: ['Ada'] });
+export const DisplayNameField = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', description: '1–50 characters, not only whitespace', examples: ['Ada'] });
 export const TokenField = Type.String({ minLength: 1, maxLength: 4096 });
 export const TotpCodeField = Type.String({ pattern: '^\\s*\\d{6}\\s*$', description: '6 digits' });
 export const RecoveryCodeField = Type.String({ minLength: 1, maxLength: 64 });
 /** durations like `30s`, `15m`, `1h`, `7d` */
 export const DurationField = Type.String({ pattern: '^\\d+(ms|s|m|h|d)$' });
+
+/** Every REST error: Nest's shape, all three fields present. */
+export const HttpErrorSchema = Shape('HttpError', {
+  statusCode: Type.Integer(),
+  message: Type.Union([Type.String(), Type.Array(Type.String())], { description: 'one message, or every failing field' }),
+  error: Type.String(),
+});
 
 // ---- auth -----------------------------------------------------------------------------------
 
@@ -134,11 +150,11 @@ export type OnlineList = Static<typeof OnlineList>;
 export const ApiKeyScopeSchema = Type.Union(API_KEY_SCOPES.map((s) => Type.Literal(s)));
 export const ApiPostMessageBody = Strict({ body: BodyField, clientMsgId: Type.Optional(ClientMsgIdField) }, { title: 'ApiPostMessageBody' });
 export const NotificationBody = Strict(
-  { type: Type.String({ pattern: NOTIFICATION_TYPE.source }), data: Type.Unknown({ description: 'any JSON, up to 16 KiB' }) },
+  { type: Type.String({ pattern: NOTIFICATION_TYPE.source }), data: JsonData },
   { title: 'NotificationBody' },
 );
 export const PublicationBody = Strict(
-  { data: Type.Unknown({ description: 'any JSON, up to 16 KiB' }), idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+  { data: JsonData, idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
   { title: 'PublicationBody' },
 );
 export const PublicationCreated = Shape('PublicationCreated', { channel: Type.String(), offset: Type.Integer({ minimum: 1 }) });

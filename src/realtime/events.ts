@@ -1,23 +1,7 @@
-import type { Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
-import type { MessageView } from '../chat/message.view';
-import type { StatsView } from '../dashboard/stats.view';
-import type { UserSummary } from '../users/user.view';
+import type { ClientEvents, NamespaceSpec, NodeStats, ServerEvents } from '../protocol';
 import type { TokenBucket } from './rate-limiters';
-import type { WsErrorBody } from './ws-errors';
-
-/** Every event the server emits, with its payload (contract, "server → client"). */
-export interface ServerToClientEvents {
-  'message:new': (message: MessageView) => void;
-  'dm:new': (message: MessageView) => void;
-  'presence:join': (event: { room: string; user: UserSummary }) => void;
-  'presence:leave': (event: { room: string; user: UserSummary }) => void;
-  typing: (event: { room: string; user: UserSummary; typing: boolean }) => void;
-  'auth:expired': (event: Record<string, never>) => void;
-  'session:revoked': (event: { reason: string }) => void;
-  stats: (stats: StatsView) => void;
-  exception: (error: WsErrorBody) => void;
-}
 
 /**
  * What Parley keeps on `socket.data`. It must stay plain JSON: the Redis adapter serialises
@@ -26,6 +10,17 @@ export interface ServerToClientEvents {
 export interface SocketData {
   user: Principal;
 }
+
+/** Server-to-server events between nodes (through the adapter). */
+export interface InterServerEvents {
+  /** `/dashboard`: each node answers with its own figures. */
+  'parley:node-stats': (reply: (stats: NodeStats) => void) => void;
+}
+
+
+/** A socket of namespace N, typed by the contract both ways. */
+export type ParleySocket<N extends NamespaceSpec = NamespaceSpec> = Socket<ClientEvents<N>, ServerEvents<N>, InterServerEvents, SocketData>;
+export type ParleyNamespace<N extends NamespaceSpec = NamespaceSpec> = Namespace<ClientEvents<N>, ServerEvents<N>, InterServerEvents, SocketData>;
 
 /** Node-local state of one socket: its event rate limit and its expiry timer. */
 export interface SocketState {
@@ -45,8 +40,6 @@ export function initSocketState(socket: object, state: SocketState): void {
   states.set(socket, state);
 }
 
-// Client events are routed by Nest's @SubscribeMessage handlers, each validating its payload.
-export type ParleySocket = Socket<Record<string, never>, ServerToClientEvents, Record<string, never>, SocketData>;
-
+/** Identity rooms: a user's sockets, a session's sockets, on every node. */
 export const userRoom = (userId: string) => `user:${userId}`;
 export const sessionRoom = (sid: string) => `session:${sid}`;

@@ -1,19 +1,13 @@
-import { applyDecorators, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { applyDecorators, UseFilters, UseGuards } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { validationPipe } from '../common/validation';
 import { WsExceptionFilter } from './ws-exception.filter';
 import { WsJwtGuard } from './ws-jwt.guard';
 
 /**
- * A Parley namespace: every handler is guarded (rate limit, session, expiry), validated and
- * has its errors mapped by one filter; ParleyIoAdapter acknowledges results as `{ ok, data }`,
- * so every handler returns a value.
+ * A Parley namespace: every handler is guarded (rate limit, session, expiry) and has its errors
+ * mapped by one filter; payloads are validated against the protocol by `@Payload(schema)`;
+ * ParleyIoAdapter acknowledges results as `{ ok, data }`, so every handler returns a value.
  */
 export function RealtimeGateway(namespace: string): ClassDecorator {
-  return applyDecorators(
-    WebSocketGateway({ namespace }),
-    UseGuards(WsJwtGuard),
-    UsePipes(validationPipe),
-    UseFilters(WsExceptionFilter),
-  );
+  return applyDecorators(WebSocketGateway({ namespace }), UseGuards(WsJwtGuard), UseFilters(WsExceptionFilter));
 }

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { RealtimeService } from './realtime.service';
 import { SocketDirectory } from './socket-directory';
 import { WsAuthService } from './ws-auth.service';
 import { WsJwtGuard } from './ws-jwt.guard';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, SessionsModule],
   providers: [WsAuthService, RealtimeService, WsJwtGuard, SocketDirectory],
-  exports: [RealtimeService, WsJwtGuard, SocketDirectory, AuthModule],
+  // WsJwtGuard guards the gateways of the modules that import this one.
+  exports: [RealtimeService, WsJwtGuard, SocketDirectory],
 })
 export class RealtimeModule {}

@@ -1,11 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, OnModuleDestroy } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RevocationService } from '../sessions/revocation.service';
-import { initSocketState, ParleySocket, sessionRoom, socketState, userRoom } from './events';
+import { initSocketState, ParleyNamespace, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
 import { SocketDirectory } from './socket-directory';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
@@ -21,7 +20,7 @@ type HandshakeError = Error & { data: { code: string; message: string } };
  */
 @Injectable()
 export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdown {
-  private readonly namespaces: Namespace[] = [];
+  private readonly namespaces: ParleyNamespace[] = [];
   private readonly unsubscribe: () => void;
   private closing = false;
 
@@ -52,7 +51,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   }
 
   /** Called from each gateway's afterInit. */
-  attach(nsp: Namespace, rules: HandshakeRules = {}): void {
+  attach(nsp: ParleyNamespace, rules: HandshakeRules = {}): void {
     this.namespaces.push(nsp);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
@@ -94,7 +93,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     return { expiresAt: new Date(next.expiresAt).toISOString() };
   }
 
-  private async admit(socket: ParleySocket, nsp: Namespace, rules: HandshakeRules): Promise<void> {
+  private async admit(socket: ParleySocket, nsp: ParleyNamespace, rules: HandshakeRules): Promise<void> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'This node is restarting; connect again');
     const user = await this.wsAuth.authenticate(socket, rules);
     // Counted from the sockets themselves: through the adapter this spans every node.
@@ -114,8 +113,9 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       this.metrics.socketsConnected.dec({ namespace });
     });
     // A session may have ended while the handshake was in flight.
-    if (this.revocation.isEnded(user.sid)) {
-      socket.emit('session:revoked', { reason: 'session_ended' });
+    const endedReason = this.revocation.endedReason(user.sid);
+    if (endedReason) {
+      socket.emit('session:revoked', { reason: endedReason });
       socket.disconnect();
       return;
     }

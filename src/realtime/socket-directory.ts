@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Namespace, RemoteSocket } from 'socket.io';
+import type { RemoteSocket } from 'socket.io';
 import { RedisService } from '../redis/redis.service';
-import { ServerToClientEvents, SocketData } from './events';
+import { ParleyNamespace, SocketData } from './events';
 
-export type FoundSocket = RemoteSocket<ServerToClientEvents, SocketData>;
+export type FoundSocket = RemoteSocket<Record<string, (payload: unknown) => void>, SocketData>;
 
 /**
  * Finds the sockets in a room on every node, through the Socket.IO adapter. While Redis is
@@ -17,10 +17,10 @@ export class SocketDirectory {
 
   constructor(@Inject(RedisService) private readonly redis: RedisService | null) {}
 
-  async inRoom(nsp: Namespace, room: string): Promise<FoundSocket[]> {
+  async inRoom(nsp: ParleyNamespace, room: string): Promise<FoundSocket[]> {
     if (this.redis && !this.redis.available) return this.local(nsp, room);
     try {
-      const sockets = (await nsp.in(room).fetchSockets()) as FoundSocket[];
+      const sockets = (await nsp.in(room).fetchSockets()) as unknown as FoundSocket[];
       this.degraded = false;
       return sockets;
     } catch (error) {
@@ -30,7 +30,7 @@ export class SocketDirectory {
     }
   }
 
-  private async local(nsp: Namespace, room: string): Promise<FoundSocket[]> {
-    return (await nsp.local.in(room).fetchSockets()) as FoundSocket[];
+  private async local(nsp: ParleyNamespace, room: string): Promise<FoundSocket[]> {
+    return (await nsp.local.in(room).fetchSockets()) as unknown as FoundSocket[];
   }
 }

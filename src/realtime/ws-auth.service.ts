@@ -4,7 +4,7 @@ import { AccessAuthService } from '../auth/access-auth.service';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { Role } from '../users/user.entity';
+import type { Role } from '../protocol';
 import { ParleySocket } from './events';
 import { isOriginAllowed } from './origin-policy';
 import { FixedWindowLimiter } from './rate-limiters';

@@ -1,35 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { AppError, asUnavailable, describeCause, ErrorCode } from '../common/errors';
+import type { AckError, AckErrorCode, HandshakeErrorCode } from '../protocol';
 
-/** Codes an event acknowledgement may carry (contract). */
-export type WsErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'TOKEN_EXPIRED'
-  | 'SESSION_REVOKED'
-  | 'INTERNAL';
+export type WsErrorBody<C extends string = AckErrorCode> = AckError<C>;
 
-/** Codes a refused handshake's `connect_error` carries in `data.code` (contract), plus INTERNAL. */
-export type HandshakeErrorCode =
-  | 'TOKEN_MISSING'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
-  | 'SESSION_REVOKED'
-  | 'EMAIL_NOT_VERIFIED'
-  | 'FORBIDDEN'
-  | 'ORIGIN_NOT_ALLOWED'
-  | 'RATE_LIMITED'
-  | 'TOO_MANY_CONNECTIONS'
-  | 'INTERNAL';
-
-export interface WsErrorBody<C extends string = WsErrorCode> {
-  code: C;
-  message: string;
-}
-
-const EVENT_CODES: Record<ErrorCode, WsErrorCode> = {
+const EVENT_CODES: Record<ErrorCode, AckErrorCode> = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   INVALID_CREDENTIALS: 'VALIDATION_FAILED',
   TOKEN_MISSING: 'VALIDATION_FAILED',
@@ -43,6 +18,7 @@ const EVENT_CODES: Record<ErrorCode, WsErrorCode> = {
   CONFLICT: 'VALIDATION_FAILED',
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_MANY_CONNECTIONS: 'RATE_LIMITED',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   UNAVAILABLE: 'INTERNAL',
 };
 
@@ -60,6 +36,7 @@ const HANDSHAKE_CODES: Record<ErrorCode, HandshakeErrorCode> = {
   CONFLICT: 'TOKEN_INVALID',
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  LIMIT_EXCEEDED: 'TOO_MANY_CONNECTIONS',
   UNAVAILABLE: 'INTERNAL',
 };
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { RevokeReason } from './session.entity';
+import type { RevokeReason } from '../protocol';
 
 export interface SessionEndedEvent {
   sid: string;
@@ -18,7 +18,7 @@ export abstract class RevocationBus {
   abstract publish(event: SessionEndedEvent): Promise<void>;
   abstract subscribe(handler: SessionEndedHandler): () => void;
   /** Sessions other nodes ended within the last access-token lifetime (none in-process). */
-  async recent(): Promise<string[]> {
+  async recent(): Promise<SessionEndedEvent[]> {
     return [];
   }
 }

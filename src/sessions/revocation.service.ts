@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThanOrEqual, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import type { RevokeReason } from '../protocol';
 import { RevocationBus, SessionEndedEvent, SessionEndedHandler } from './revocation-bus';
 import { SessionEntity } from './session.entity';
 
@@ -24,8 +25,8 @@ import { SessionEntity } from './session.entity';
 @Injectable()
 export class RevocationService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RevocationService.name);
-  /** session id → when it may be forgotten (ms since epoch) */
-  private readonly ended = new Map<string, number>();
+  /** session id → why it ended and when it may be forgotten (ms since epoch) */
+  private readonly ended = new Map<string, { reason: RevokeReason; forgetAt: number }>();
   private unsubscribe: (() => void) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
 
@@ -36,15 +37,15 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.bus.subscribe((event) => this.remember(event.sid));
+    this.unsubscribe = this.bus.subscribe((event) => this.remember(event.sid, event.reason));
     const since = new Date(Date.now() - this.config.jwt.accessTtlMs);
     const recent = await this.sessions.find({
-      select: { id: true, revokedAt: true },
+      select: { id: true, revokedAt: true, revokeReason: true },
       where: { revokedAt: MoreThanOrEqual(since) },
     });
-    for (const session of recent) this.remember(session.id, session.revokedAt ?? undefined);
-    const fromBus = await this.bus.recent().catch(() => []);
-    for (const sid of fromBus) this.remember(sid);
+    for (const session of recent) this.remember(session.id, session.revokeReason ?? 'logout', session.revokedAt ?? undefined);
+    const fromBus = await this.bus.recent().catch((): SessionEndedEvent[] => []);
+    for (const event of fromBus) this.remember(event.sid, event.reason);
     this.logger.log(`Loaded ${recent.length + fromBus.length} recently ended session(s)`);
     this.pruneTimer = setInterval(() => this.prune(), 60_000).unref();
   }
@@ -58,9 +59,14 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
     return this.ended.has(sid);
   }
 
+  /** Why the session ended, if it did (within the last access-token lifetime). */
+  endedReason(sid: string): RevokeReason | null {
+    return this.ended.get(sid)?.reason ?? null;
+  }
+
   /** Records the end locally, then tells every node and every subscriber. */
   async announce(event: SessionEndedEvent): Promise<void> {
-    this.remember(event.sid);
+    this.remember(event.sid, event.reason);
     await this.bus.publish(event);
   }
 
@@ -69,13 +75,14 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Adds ids learnt from elsewhere (e.g. the Redis set at boot). */
-  remember(sid: string, endedAt: Date = new Date()): void {
+  remember(sid: string, reason: RevokeReason, endedAt: Date = new Date()): void {
     const forgetAt = endedAt.getTime() + this.config.jwt.accessTtlMs + 1000;
-    if ((this.ended.get(sid) ?? 0) < forgetAt) this.ended.set(sid, forgetAt);
+    const known = this.ended.get(sid);
+    if (!known || known.forgetAt < forgetAt) this.ended.set(sid, { reason: known?.reason ?? reason, forgetAt });
   }
 
   private prune(): void {
     const now = Date.now();
-    for (const [sid, forgetAt] of this.ended) if (forgetAt <= now) this.ended.delete(sid);
+    for (const [sid, { forgetAt }] of this.ended) if (forgetAt <= now) this.ended.delete(sid);
   }
 }

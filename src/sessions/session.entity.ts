@@ -1,14 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-export const REVOKE_REASONS = [
-  'logout',
-  'logout_all',
-  'password_changed',
-  'password_reset',
-  'refresh_reuse',
-  'session_deleted',
-] as const;
-export type RevokeReason = (typeof REVOKE_REASONS)[number];
+import type { RevokeReason } from '../protocol';
 
 /** One login on one device. The refresh token's secret part is stored only as sha256. */
 @Entity('sessions')

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { RedisRevocationBus } from '../redis/redis-revocation-bus';
+import { RedisRevocationBus } from './redis-revocation-bus';
 import { RedisService } from '../redis/redis.service';
 import { LocalRevocationBus, RevocationBus } from './revocation-bus';
 import { RevocationService } from './revocation.service';

@@ -4,7 +4,8 @@ import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { RevocationService } from './revocation.service';
-import { RevokeReason, SessionEntity } from './session.entity';
+import type { RevokeReason } from '../protocol';
+import { SessionEntity } from './session.entity';
 
 export interface SessionMeta {
   userAgent: string | null;

@@ -1,16 +1,14 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-export const ROLES = ['user', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../protocol';
 
 @Entity('users')
 export class UserEntity {
   @PrimaryColumn({ type: 'varchar', length: 26 })
   id!: string;
 
-  /** Always stored lower-cased; unique. */
-  @Column({ type: 'varchar', length: 254 })
-  email!: string;
+  /** Stored NFC + lower case (normalizeEmail), compared exactly; unique. Null for an external user without a verified email. */
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
 
   /** bcrypt hash. Never selected unless asked for explicitly. */
   @Column({ name: 'password_hash', type: 'varchar', length: 72, select: false })

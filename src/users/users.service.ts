@@ -4,7 +4,8 @@ import { IsNull, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../database/errors';
-import { ROLES, Role, UserEntity } from './user.entity';
+import { Role, ROLES } from '../protocol';
+import { UserEntity } from './user.entity';
 
 export interface NewUser {
   email: string;
@@ -22,7 +23,7 @@ export class UsersService {
       id: newId(),
       email: normalizeEmail(input.email),
       passwordHash: input.passwordHash,
-      displayName: input.displayName,
+      displayName: input.displayName.trim(),
       role: 'user',
       emailVerifiedAt: null,
       createdAt: now,
@@ -83,8 +84,9 @@ export class UsersService {
   }
 }
 
+/** The one form an email is stored, looked up and rate-limited in: trimmed, Unicode NFC, lower case. */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().normalize('NFC').toLowerCase();
 }
 
 export function isRole(value: string): value is Role {

@@ -1,13 +1,10 @@
 import request from 'supertest';
 import { io, Socket } from 'socket.io-client';
+import type { AuthResponse } from '../../src/protocol';
+import { checkAck, checkHandshakeError, checkServerEvent } from './contract';
 
-export interface AuthResult {
-  user: { id: string; email: string; displayName: string; role: string; emailVerified: boolean; createdAt: string };
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
+/** A password account: its email is never null. */
+export type AuthResult = AuthResponse & { user: { email: string } };
 
 let counter = 0;
 /** A unique email for this test run. */
@@ -28,12 +25,15 @@ export async function login(url: string, email: string, password = PASSWORD, use
 
 export type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
+export type NamespaceName = '/chat' | '/dashboard' | '/live';
+const namespaceOf = new WeakMap<Socket, NamespaceName>();
+
 const openSockets = new Set<Socket>();
 
 /** Connects and resolves once connected; rejects with the connect_error (its `data` holds the code). */
 export function connect(
   url: string,
-  namespace: '/chat' | '/dashboard',
+  namespace: NamespaceName,
   options: { token?: string; header?: string; query?: Record<string, string>; origin?: string; transports?: string[] } = {},
 ): Promise<Socket> {
   const socket = io(`${url}${namespace}`, {
@@ -49,10 +49,13 @@ export function connect(
     timeout: 5000,
   });
   openSockets.add(socket);
+  namespaceOf.set(socket, namespace);
+  socket.onAny((event: string, payload: unknown) => checkServerEvent(namespace, event, payload));
   socket.on('disconnect', () => openSockets.delete(socket));
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (error) => {
+    socket.once('connect_error', (error: Error & { data?: unknown }) => {
+      checkHandshakeError(error.message, error.data);
       socket.close();
       openSockets.delete(socket);
       reject(error);
@@ -71,8 +74,11 @@ export async function refusal(promise: Promise<Socket>): Promise<{ message: stri
   throw new Error('expected the handshake to be refused');
 }
 
-export function emitAck<T = unknown>(socket: Socket, event: string, payload?: unknown): Promise<Ack<T>> {
-  return socket.timeout(5000).emitWithAck(event, payload) as Promise<Ack<T>>;
+export async function emitAck<T = unknown>(socket: Socket, event: string, payload?: unknown): Promise<Ack<T>> {
+  const ack = (await socket.timeout(5000).emitWithAck(event, payload)) as Ack<T>;
+  const namespace = namespaceOf.get(socket);
+  if (namespace) checkAck(namespace, event, ack);
+  return ack;
 }
 
 /** Next occurrence of `event` on the socket, or rejects after `ms`. */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { RevocationBus, SessionEndedEvent, SessionEndedHandler } from '../sessions/revocation-bus';
-import { RedisService } from './redis.service';
+import { RedisService } from '../redis/redis.service';
+import { RevocationBus, SessionEndedEvent, SessionEndedHandler } from './revocation-bus';
 
 /**
  * Revocations across nodes: published on a Redis channel (every node, the sender included,
@@ -51,8 +51,8 @@ export class RedisRevocationBus extends RevocationBus {
   }
 
   /** Session ids revoked on any node within the last access-token lifetime. */
-  override async recent(): Promise<string[]> {
-    return (await this.recentEvents()).map((event) => event.sid);
+  override recent(): Promise<SessionEndedEvent[]> {
+    return this.recentEvents();
   }
 
   private async recentEvents(): Promise<SessionEndedEvent[]> {

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+
+/**
+ * Hand-written statements for an entity's hot paths, built once per shape instead of going
+ * through TypeORM's query builder on every call (it showed up at ~14% of the CPU profile under
+ * fan-out). Names come from the entity metadata and values pass through the driver's own
+ * conversion, so the same code serves SQLite and MySQL.
+ */
+export class RowSql<T extends ObjectLiteral> {
+  private readonly columns: ColumnMetadata[];
+  private readonly insertByCount = new Map<number, string>();
+  private readonly table: string;
+  private readonly columnList: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly entity: new () => T,
+  ) {
+    const metadata = dataSource.getMetadata(entity as EntityTarget<T>);
+    this.columns = metadata.columns;
+    this.table = dataSource.driver.escape(metadata.tableName);
+    this.columnList = this.columns.map((c) => dataSource.driver.escape(c.databaseName)).join(', ');
+  }
+
+  /** `INSERT … VALUES (…), (…)` for `rowCount` rows; pair with `values`. */
+  insert(rowCount: number): string {
+    let sql = this.insertByCount.get(rowCount);
+    if (!sql) {
+      const tuple = `(${this.columns.map(() => '?').join(', ')})`;
+      sql = `INSERT INTO ${this.table} (${this.columnList}) VALUES ${Array.from({ length: rowCount }, () => tuple).join(', ')}`;
+      this.insertByCount.set(rowCount, sql);
+    }
+    return sql;
+  }
+
+  /** A row's parameters, in the column order of `insert`. */
+  values(row: T): unknown[] {
+    return this.columns.map((column) => this.dataSource.driver.preparePersistentValue(column.getEntityValue(row), column));
+  }
+
+  /**
+   * Rows matching any of the groups `(group = ? AND member IN (?, …))`; parameters are each
+   * group's value followed by its members.
+   */
+  async selectByGroups(groupProperty: keyof T & string, memberProperty: keyof T & string, groups: Array<[unknown, unknown[]]>): Promise<T[]> {
+    if (groups.length === 0) return [];
+    const group = this.column(groupProperty);
+    const member = this.column(memberProperty);
+    const terms = groups.map(([, members]) => `(${group} = ? AND ${member} IN (${members.map(() => '?').join(', ')}))`);
+    const raw = (await this.dataSource.query(
+      `SELECT ${this.columnList} FROM ${this.table} WHERE ${terms.join(' OR ')}`,
+      groups.flatMap(([value, members]) => [value, ...members]),
+    )) as Array<Record<string, unknown>>;
+    return raw.map((r) => this.hydrate(r));
+  }
+
+  private column(property: string): string {
+    const column = this.columns.find((c) => c.propertyName === property);
+    if (!column) throw new Error(`${this.table} has no column for ${property}`);
+    return this.dataSource.driver.escape(column.databaseName);
+  }
+
+  private hydrate(raw: Record<string, unknown>): T {
+    const row = new this.entity();
+    for (const column of this.columns) {
+      column.setEntityValue(row, this.dataSource.driver.prepareHydratedValue(raw[column.databaseName], column));
+    }
+    return row;
+  }
+}
+
+/** Hands out `RowSql` for an entity, so domain modules need no DataSource of their own. */
+@Injectable()
+export class RowSqlFactory {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  for<T extends ObjectLiteral>(entity: new () => T): RowSql<T> {
+    return new RowSql(this.dataSource, entity);
+  }
+}
