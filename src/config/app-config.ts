@@ -44,6 +44,15 @@ export abstract class AppConfig {
   abstract readonly publicUrl: string;
   abstract readonly logLevel: LogLevel;
   abstract readonly nodeId: string;
+  // ---- server API and /live (API.md part 2) ----
+  /** API_RATE_LIMIT: requests per API key in a window (shared through Redis when set). */
+  abstract readonly apiRateLimit: RateLimit;
+  /** CHANNEL_HISTORY_SIZE: publications kept per channel. */
+  abstract readonly channelHistorySize: number;
+  /** CHANNEL_HISTORY_TTL: how long a publication stays in history. */
+  abstract readonly channelHistoryTtlMs: number;
+  /** WS_MAX_CHANNELS_PER_SOCKET: channels one /live socket may subscribe to. */
+  abstract readonly wsMaxChannelsPerSocket: number;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
 }
@@ -142,6 +151,11 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // server API and /live
+  API_RATE_LIMIT: rateLimit.default('1000/1s'),
+  CHANNEL_HISTORY_SIZE: intInRange(1, 10_000).default('100'),
+  CHANNEL_HISTORY_TTL: duration('10m', 1000).default('10m'),
+  WS_MAX_CHANNELS_PER_SOCKET: intInRange(1, 10_000).default('100'),
 });
 
 export class ConfigError extends Error {
@@ -230,6 +244,10 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/$/, ''),
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
+    apiRateLimit: v.API_RATE_LIMIT,
+    channelHistorySize: v.CHANNEL_HISTORY_SIZE,
+    channelHistoryTtlMs: v.CHANNEL_HISTORY_TTL,
+    wsMaxChannelsPerSocket: v.WS_MAX_CHANNELS_PER_SOCKET,
     warnings,
   };
 }
