@@ -3,6 +3,7 @@ import { JwtPayload } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/errors';
 import { RevocationService } from '../sessions/revocation.service';
+import { BlocklistService } from '../users/blocklist.service';
 import { UsersService } from '../users/users.service';
 import { Principal } from './principal';
 import { assertAccessClaims, TokenService } from './token.service';
@@ -19,7 +20,16 @@ export class AccessAuthService {
     private readonly revocation: RevocationService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
+    private readonly blocklist: BlocklistService,
   ) {}
+
+  /**
+   * Whether the user is blocked (server API), from memory fed by the cluster bus: every
+   * verifier of an access token asks this (tokens without a Parley session answer FORBIDDEN).
+   */
+  isBlocked(userId: string): boolean {
+    return this.blocklist.isBlocked(userId);
+  }
 
   /** Verifies a raw access token (signature, alg, iss, aud, exp, type) and its session. */
   authenticate(token: string | undefined | null): Principal {
@@ -31,6 +41,8 @@ export class AccessAuthService {
   principalFromClaims(payload: JwtPayload): Principal {
     const claims = assertAccessClaims(payload);
     if (this.revocation.isEnded(claims.sid)) throw new AppError('SESSION_REVOKED', 'The session has ended');
+    // A block ends every session; this also covers a session a login in flight created meanwhile.
+    if (this.isBlocked(claims.sub)) throw new AppError('SESSION_REVOKED', 'Account blocked');
     return {
       id: claims.sub,
       sid: claims.sid,

@@ -32,6 +32,8 @@ export class AuthService {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const ok = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
+    // Only after the password checked out: the message must not tell strangers who is blocked.
+    if (user.blockedAt) throw new AppError('INVALID_CREDENTIALS', 'Account blocked');
     return this.startSession(user, meta);
   }
 
@@ -47,6 +49,10 @@ export class AuthService {
     if (outcome === 'ended') throw new AppError('SESSION_REVOKED', 'The session has ended');
     const user = await this.users.findById(claims.sub);
     if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
+    if (user.blockedAt) {
+      await this.sessions.end(claims.sid, 'blocked');
+      throw new AppError('SESSION_REVOKED', 'Account blocked');
+    }
     return this.respond(user, claims.sid, next.token);
   }
 

@@ -9,6 +9,7 @@ import { RealtimeService } from '../realtime/realtime.service';
 import { WsUser } from '../realtime/ws-user.decorator';
 import { toUserSummary } from '../users/user.view';
 import { UsersService } from '../users/users.service';
+import { ChatBroadcast } from './chat-broadcast.service';
 import { MessagesService } from './messages.service';
 import { PresenceService } from './presence.service';
 import { assertCanRead, assertCanSend, parsePublicRoom, socketRoom } from './rooms';
@@ -26,11 +27,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly messages: MessagesService,
     private readonly presence: PresenceService,
     private readonly users: UsersService,
+    private readonly broadcast: ChatBroadcast,
   ) {}
 
   afterInit(nsp: ParleyNamespace<Chat>): void {
-    this.realtime.attach(nsp);
+    this.realtime.attach(nsp, { notifications: true });
     this.presence.attach(nsp);
+    this.broadcast.attach(nsp);
   }
 
   handleConnection(socket: ChatSocket): void {

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { RealtimeModule } from '../realtime/realtime.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { ChatBroadcast } from './chat-broadcast.service';
 import { ChatGateway } from './chat.gateway';
 import { MessageEntity } from './message.entity';
 import { MessagesService } from './messages.service';
@@ -13,7 +14,7 @@ import { RoomsController } from './rooms.controller';
   // SessionsModule: WsJwtGuard, the gateway's guard, is built in this module and injects RevocationService.
   imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, SessionsModule, UsersModule],
   controllers: [RoomsController],
-  providers: [MessagesService, ChatGateway, PresenceService],
-  exports: [MessagesService],
+  providers: [MessagesService, ChatGateway, PresenceService, ChatBroadcast],
+  exports: [MessagesService, PresenceService, ChatBroadcast],
 })
 export class ChatModule {}

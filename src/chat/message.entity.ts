@@ -14,6 +14,10 @@ export class MessageEntity {
   @Column({ name: 'sender_id', type: 'varchar', length: 26 })
   senderId!: string;
 
+  /** Bots (`bot:<keyId>`) have no users row: their name is kept here. NULL for users. */
+  @Column({ name: 'sender_name', type: 'varchar', length: 50, nullable: true })
+  senderName!: string | null;
+
   @ManyToOne(() => UserEntity, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'sender_id' })
   sender?: UserEntity;
@@ -26,4 +30,8 @@ export class MessageEntity {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
+
+  /** A tombstone: the body is emptied, the row stays. */
+  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
+  deletedAt!: Date | null;
 }

@@ -6,11 +6,11 @@ export function toMessage(message: MessageEntity, senderName: string): Message {
   const view: Message = {
     id: message.id,
     room: message.room,
-    body: message.body,
+    body: message.deletedAt ? '' : message.body,
     sender: { id: message.senderId, displayName: senderName },
     createdAt: message.createdAt.toISOString(),
     editedAt: null,
-    deletedAt: null,
+    deletedAt: message.deletedAt?.toISOString() ?? null,
     reactions: [],
   };
   if (message.clientMsgId !== null) view.clientMsgId = message.clientMsgId;

@@ -1,21 +1,21 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { Principal } from '../auth/principal';
+import { IsNull, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
 import { StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
 import { MessageEntity } from './message.entity';
-import { LIMITS, type Message, type MessagePage } from '../protocol';
+import { LIMITS, type Message, type MessagePage, type UserSummary } from '../protocol';
 import { toMessage } from './message.view';
 import { MessageWriter } from './message-writer';
 
 
 export interface NewMessage {
   room: string;
-  sender: Principal;
+  /** A user, or a server API key's bot (`bot: true`: its name is stored with the message). */
+  sender: UserSummary & { bot?: boolean };
   body: string;
   clientMsgId?: string;
 }
@@ -41,12 +41,27 @@ export class MessagesService implements BeforeApplicationShutdown {
       id: newId(),
       room: input.room,
       senderId: input.sender.id,
+      senderName: input.sender.bot ? input.sender.displayName : null,
       body: input.body,
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date(),
+      deletedAt: null,
     };
     const { message, created } = await this.writer.write(row);
     return { message: toMessage(message, input.sender.displayName), created };
+  }
+
+  /**
+   * Deletes a message, leaving its tombstone (id, room, sender, createdAt; body ""). Returns
+   * the room it was in, or null for an unknown id (or one in another room, when `room` is given).
+   * Deleting a deleted message changes nothing and still answers its room.
+   * (Minimal until the message lifecycle of branch `rooms` lands: its delete replaces this.)
+   */
+  async delete(id: string, room?: string): Promise<string | null> {
+    const found = await this.messages.findOne({ select: { id: true, room: true }, where: room === undefined ? { id } : { id, room } });
+    if (!found) return null;
+    await this.messages.update({ id, deletedAt: IsNull() }, { body: '', deletedAt: new Date() });
+    return found.room;
   }
 
   /** `limit` messages before `before` (or the latest), oldest first. */
@@ -92,4 +107,4 @@ export class MessagesService implements BeforeApplicationShutdown {
   }
 }
 
-const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');
+const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? m.senderName ?? '');

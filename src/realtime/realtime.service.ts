@@ -3,6 +3,7 @@ import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import type { Notification } from '../protocol';
 import { RevocationService } from '../sessions/revocation.service';
 import { initSocketState, ParleyNamespace, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
@@ -21,6 +22,7 @@ type HandshakeError = Error & { data: { code: string; message: string } };
 @Injectable()
 export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly namespaces: ParleyNamespace[] = [];
+  private readonly notified: ParleyNamespace[] = [];
   private readonly unsubscribe: () => void;
   private closing = false;
 
@@ -53,6 +55,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   /** Called from each gateway's afterInit. */
   attach(nsp: ParleyNamespace, rules: HandshakeRules = {}): void {
     this.namespaces.push(nsp);
+    if (rules.notifications) this.notified.push(nsp);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
       this.admit(socket, nsp, rules).then(
@@ -65,6 +68,11 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       );
     });
     nsp.on('connection', (rawSocket) => this.onConnection(rawSocket as ParleySocket, nsp.name));
+  }
+
+  /** `notification` to every socket of the user in the namespaces that take it, on every node; nothing is kept. */
+  notifyUser(userId: string, notification: Notification): void {
+    for (const nsp of this.notified) nsp.to(userRoom(userId)).emit('notification', notification);
   }
 
   /** Sockets on this node (all namespaces) and distinct users connected to it. */

@@ -1,0 +1,20 @@
+import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
+import { timeColumn } from '../column-types';
+
+/**
+ * `messages.deleted_at`: the tombstone of a deleted message (body emptied, row kept). The
+ * message lifecycle (branch `rooms`) owns this column; this migration is only here so the
+ * server API's moderation delete works before that lands — drop it when merging if that
+ * branch adds the column itself.
+ */
+export class MessagesDeletedAt1733200000001 implements MigrationInterface {
+  name = 'MessagesDeletedAt1733200000001';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    if (!(await queryRunner.hasColumn('messages', 'deleted_at'))) await queryRunner.addColumn('messages', new TableColumn(timeColumn('deleted_at', { isNullable: true })));
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropColumn('messages', 'deleted_at');
+  }
+}
