@@ -3,14 +3,15 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AppError } from '../common/errors';
-import { ALLOW_UNVERIFIED, IS_PUBLIC } from '../common/route-metadata';
+import { ALLOW_UNVERIFIED, API_KEY_SCOPE, IS_PUBLIC } from '../common/route-metadata';
 import { AccessAuthService } from './access-auth.service';
 import { Principal } from './principal';
 import { tokenError } from './token.service';
 
 /**
  * Global HTTP guard: bearer token (passport-jwt + AccessAuthService), then the
- * email-verification rule. `@Public()` routes skip it.
+ * email-verification rule. `@Public()` routes skip it, and so do the server API's routes
+ * (`@ApiKeyRoute`), which their own guard checks; an API key is no access token anywhere else.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -24,6 +25,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<string>(API_KEY_SCOPE, targets)) return true;
     await super.canActivate(context);
     const principal = context.switchToHttp().getRequest<Request & { user: Principal }>().user;
     if (!this.reflector.getAllAndOverride<boolean>(ALLOW_UNVERIFIED, targets)) {
