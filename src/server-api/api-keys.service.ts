@@ -58,6 +58,9 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+  /** Keys this process just created: a reload that read the table before the insert keeps them. */
+  private readonly created = new Map<string, { key: CachedKey; at: number }>();
 
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly repo: Repository<ApiKeyEntity>,
@@ -105,6 +108,9 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
       revokedAt: null,
     };
     await this.repo.insert(row);
+    const cached = { id, name: row.name, scopes: [...scopes], hash: Buffer.from(row.secretHash, 'hex') };
+    this.keys.set(id, cached);
+    this.created.set(id, { key: cached, at: Date.now() });
     await this.bus.publish(TOPIC, { created: id });
     return { key: `pk_${id}_${secret}`, info: toInfo(row) };
   }
@@ -128,20 +134,31 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
     this.keys.delete(id);
   }
 
-  /** One reload at a time; a request for another while one runs is served by the next. */
+  /** One reload at a time; requests while one runs share one more, started after it (it may have read too early). */
   private reload(): Promise<void> {
-    if (this.reloading) return this.reloading;
+    if (this.reloading) {
+      this.next ??= this.reloading.then(() => {
+        this.next = null;
+        return this.reload();
+      });
+      return this.next;
+    }
     this.reloading = this.load().finally(() => (this.reloading = null));
     return this.reloading;
   }
 
   private async load(): Promise<void> {
+    const started = Date.now();
     try {
       const rows = await this.repo.find({ where: { revokedAt: IsNull() } });
       const next = new Map<string, CachedKey>();
       for (const row of rows) {
         if (this.revoked.has(row.id)) continue;
         next.set(row.id, { id: row.id, name: row.name, scopes: parseScopes(row.scopes), hash: Buffer.from(row.secretHash, 'hex') });
+      }
+      for (const [id, { key, at }] of this.created) {
+        if (at < started - 5000) this.created.delete(id);
+        else if (!this.revoked.has(id)) next.set(id, key);
       }
       this.keys = next;
     } catch (error) {
