@@ -223,6 +223,8 @@ describe('/live history across a restart', () => {
     t = await startApp(env);
     const { key } = await t.apiKey('Restart', ['notify']);
     for (let i = 1; i <= 3; i++) expect((await publish(t.url, key, 'public:restart', i)).body.offset).toBe(i);
+    // names are case-sensitive (binary collation on MySQL/MariaDB)
+    expect((await publish(t.url, key, 'public:Restart', 'other')).body.offset).toBe(1);
     const user = await register(t.url);
     await t.close();
     t = await startApp(env);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import { AppError, describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { isUniqueViolation } from '../database/errors';
+import { isDeadlock, isUniqueViolation } from '../database/errors';
 import { LIMITS, PUBLICATION_IDEMPOTENCY_MS, type Publication } from '../protocol';
 import { LiveChannelEntity, LiveIdempotencyEntity, LivePublicationEntity } from './live.entities';
 
@@ -27,7 +27,7 @@ interface Pending {
 }
 
 const MAX_BATCH = 256;
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 const SWEEP_MS = 30_000;
 
 /**
@@ -122,8 +122,9 @@ export class ChannelHistoryService implements OnModuleDestroy {
         batch.forEach((pending, i) => pending.resolve(results[i]));
         return;
       } catch (error) {
-        // Another node created the same channel row or idempotency key meanwhile: look again.
-        if (isUniqueViolation(error) && attempt < ATTEMPTS) continue;
+        // Another node stored the same idempotency key meanwhile, or the two transactions
+        // deadlocked on the channel row: run the batch again (it looks the keys up afresh).
+        if ((isUniqueViolation(error) || isDeadlock(error)) && attempt < ATTEMPTS) continue;
         this.logger.error(`Could not store ${batch.length} publication(s): ${describeCause(error)}`);
         const failure = new AppError('UNAVAILABLE', 'The publication could not be stored; try again (same idempotencyKey)');
         for (const pending of batch) pending.reject(failure);
@@ -183,18 +184,17 @@ export class ChannelHistoryService implements OnModuleDestroy {
     });
   }
 
-  /** Raises the channel's last offset by `count` (the first write of the transaction: it takes the row lock) and returns it. */
+  /**
+   * Raises the channel's last offset by `count` in one upsert (the transaction's first write:
+   * it takes the row lock until commit) and returns the new last offset.
+   */
   private async takeOffsets(manager: EntityManager, channel: string, count: number): Promise<number> {
-    const updated = await manager
-      .createQueryBuilder()
-      .update(LiveChannelEntity)
-      .set({ lastOffset: () => `last_offset + ${count}` })
-      .where('name = :channel', { channel })
-      .execute();
-    if (!updated.affected) {
-      await manager.insert(LiveChannelEntity, { name: channel, lastOffset: count });
-      return count;
-    }
+    await manager.query(
+      this.dataSource.options.type === 'mysql'
+        ? 'INSERT INTO `live_channels` (`name`, `last_offset`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `last_offset` = `last_offset` + VALUES(`last_offset`)'
+        : 'INSERT INTO "live_channels" ("name", "last_offset") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "last_offset" = "last_offset" + excluded."last_offset"',
+      [channel, count],
+    );
     const row = await manager.findOneByOrFail(LiveChannelEntity, { name: channel });
     return row.lastOffset;
   }
