@@ -1,19 +1,15 @@
 import 'reflect-metadata';
-import { INestApplicationContext, Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { AppError } from './common/errors';
-import { ConfigError } from './config/app-config';
-import { AppConfigModule } from './config/config.module';
-import { DatabaseModule } from './database/database.module';
-import { MetricsModule } from './metrics/metrics.module';
+import type { CommandName } from './cli-commands';
 import { API_KEY_SCOPES } from './protocol';
-import { RedisModule } from './redis/redis.module';
-import { ApiKeysModule } from './server-api/api-keys.module';
-import { ApiKeysService, parseScopes } from './server-api/api-keys.service';
-import { UsersModule } from './users/users.module';
-import { UsersService } from './users/users.service';
 
+/**
+ * `npm run cli -- <command>`. Arguments are checked before anything else loads, so `--help`
+ * and usage errors answer at once (exit 0 and 2); the commands themselves run in
+ * cli-commands.ts, with the server's configuration.
+ */
+
+const SCOPES = API_KEY_SCOPES.join(',');
 const FOOTER = 'Uses the same configuration (DATABASE_URL, REDIS_URL, .env) as the server.';
 
 interface Command {
@@ -21,51 +17,18 @@ interface Command {
   summary: string;
   positionals: string[];
   options?: Record<string, { type: 'string' }>;
-  run(app: INestApplicationContext, args: string[], options: Record<string, string | undefined>): Promise<string>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  'set-role': {
-    usage: 'set-role <email> <role>',
-    summary: "change a user's role (user | admin)",
-    positionals: ['email', 'role'],
-    async run(app, [email, role]) {
-      const user = await app.get(UsersService).setRole(email, role);
-      return `${user.email} is now ${user.role}. Tokens issued before keep the old role until they expire (at most JWT_ACCESS_TTL).`;
-    },
-  },
+const COMMANDS: Record<CommandName, Command> = {
+  'set-role': { usage: 'set-role <email> <role>', summary: "change a user's role (user | admin)", positionals: ['email', 'role'] },
   'api-key create': {
-    usage: `api-key create <name> [--scopes ${API_KEY_SCOPES.join(',')}]`,
+    usage: `api-key create <name> [--scopes ${SCOPES}]`,
     summary: 'create a server API key (printed once; scopes default to all four)',
     positionals: ['name'],
     options: { scopes: { type: 'string' } },
-    async run(app, [name], options) {
-      const scopes = options.scopes === undefined ? undefined : parseScopes(options.scopes);
-      const { key, info } = await app.get(ApiKeysService).create(name, scopes);
-      process.stderr.write(`API key ${info.id} "${info.name}" (scopes ${info.scopes.join(',')}). Keep it now: it is shown only once.\n`);
-      return key;
-    },
   },
-  'api-key list': {
-    usage: 'api-key list',
-    summary: 'list API keys (never their secrets)',
-    positionals: [],
-    async run(app) {
-      const keys = await app.get(ApiKeysService).list();
-      const rows = keys.map((k) => [k.id, k.name, k.scopes.join(','), k.createdAt.toISOString(), k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active']);
-      return [['id', 'name', 'scopes', 'created', 'state'], ...rows].map((row) => row.join('\t')).join('\n');
-    },
-  },
-  'api-key revoke': {
-    usage: 'api-key revoke <id>',
-    summary: 'revoke an API key (refused on every node within a second)',
-    positionals: ['id'],
-    async run(app, [id]) {
-      const outcome = await app.get(ApiKeysService).revoke(id);
-      if (outcome === 'unknown') throw new AppError('NOT_FOUND', `No API key ${id}`);
-      return outcome === 'revoked' ? `API key ${id} revoked.` : `API key ${id} was already revoked.`;
-    },
-  },
+  'api-key list': { usage: 'api-key list', summary: 'list API keys (never their secrets)', positionals: [] },
+  'api-key revoke': { usage: 'api-key revoke <id>', summary: 'revoke an API key (refused on every node within a second)', positionals: ['id'] },
 };
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -77,69 +40,63 @@ ${Object.values(COMMANDS)
 
 Every command answers --help. ${FOOTER}`;
 
-@Module({ imports: [AppConfigModule.forRoot(), MetricsModule, RedisModule, DatabaseModule, UsersModule, ApiKeysModule] })
-class CliModule {}
+type Parsed = { kind: 'help'; text: string } | { kind: 'usage'; text: string } | { kind: 'run'; name: CommandName; args: string[]; options: Record<string, string | undefined> };
 
-class UsageError extends Error {}
+const usageOf = (command: Command) => `Usage: npm run cli -- ${command.usage}`;
 
-/** The command and its arguments, or a UsageError (exit 2). */
-function parse(argv: string[]): { name: string; command: Command; args: string[]; options: Record<string, string | undefined> } | 'help' {
+function parseCommandLine(argv: string[]): Parsed {
   const [first, second] = argv;
-  if (first === undefined || first === 'help' || first === '--help' || first === '-h') return 'help';
-  const name = COMMANDS[first] ? first : `${first} ${second ?? ''}`.trim();
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') return { kind: 'help', text: USAGE };
+  const name = (first in COMMANDS ? first : `${first} ${second ?? ''}`.trim()) as CommandName;
   const command = COMMANDS[name];
-  if (!command) throw new UsageError(`Unknown command: ${name}`);
-  const rest = argv.slice(name.split(' ').length);
+  if (!command) return { kind: 'usage', text: `Unknown command: ${name}\n\n${USAGE}` };
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv.slice(name.split(' ').length),
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nUsage: npm run cli -- ${command.usage}`);
+    return { kind: 'usage', text: `${(error as Error).message}\n${usageOf(command)}` };
   }
-  if (parsed.values.help) throw Object.assign(new UsageError(`Usage: npm run cli -- ${command.usage}\n  ${command.summary}\n${FOOTER}`), { help: true });
+  if (parsed.values.help) return { kind: 'help', text: `${usageOf(command)}\n  ${command.summary}\n${FOOTER}` };
   if (parsed.positionals.length !== command.positionals.length) {
-    throw new UsageError(`Expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\nUsage: npm run cli -- ${command.usage}`);
+    return { kind: 'usage', text: `Expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n${usageOf(command)}` };
   }
-  const options = Object.fromEntries(Object.keys(command.options ?? {}).map((key) => [key, (parsed.values as Record<string, unknown>)[key] as string | undefined]));
-  return { name, command, args: parsed.positionals, options };
+  const values = parsed.values as Record<string, unknown>;
+  const options = Object.fromEntries(Object.keys(command.options ?? {}).map((key) => [key, values[key] as string | undefined]));
+  return { kind: 'run', name, args: parsed.positionals, options };
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    const help = (error as UsageError & { help?: boolean }).help === true;
-    (help ? process.stdout : process.stderr).write(`${error.message}\n`);
-    return help ? 0 : 2;
-  }
-  if (parsed === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${parsed.text}\n`);
     return 0;
   }
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'] });
-  try {
-    process.stdout.write(`${await parsed.command.run(app, parsed.args, parsed.options)}\n`);
-    return 0;
-  } catch (error) {
-    // a bad argument (unknown role, scope, empty name): the message and the usage, exit 2
-    if (!(error instanceof AppError) || error.code !== 'VALIDATION_FAILED') throw error;
-    process.stderr.write(`${error.message}\nUsage: npm run cli -- ${parsed.command.usage}\n`);
+  if (parsed.kind === 'usage') {
+    process.stderr.write(`${parsed.text}\n`);
     return 2;
-  } finally {
-    await app.close();
   }
+  const { runCommand } = await import('./cli-commands');
+  const result = await runCommand(parsed.name, parsed.args, parsed.options);
+  if ('usage' in result) {
+    process.stderr.write(`${result.usage}\n${usageOf(COMMANDS[parsed.name])}\n`);
+    return 2;
+  }
+  process.stdout.write(`${result.output}\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof AppError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-    } else {
-      new Logger('cli').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    }
+    // AppError (unknown email, unknown key) and ConfigError: their message is for the operator
+    const name = (error as { name?: unknown } | null)?.name;
+    if (name === 'AppError' || name === 'ConfigError') process.stderr.write(`${(error as Error).message}\n`);
+    else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );
