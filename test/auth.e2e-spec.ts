@@ -214,6 +214,11 @@ describe('REST operations and limits', () => {
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
         'GET /rooms/{room}/messages', 'GET /health', 'GET /metrics',
+        // the server API
+        'POST /api/v1/rooms/{room}/messages', 'GET /api/v1/rooms/{room}/messages', 'DELETE /api/v1/rooms/{room}/messages/{id}',
+        'POST /api/v1/users/{id}/notifications', 'POST /api/v1/channels/{channel}/publications', 'POST /api/v1/channels/{channel}/tokens',
+        'PUT /api/v1/users/{id}/block', 'DELETE /api/v1/users/{id}/block', 'PUT /api/v1/users/{id}/role',
+        'GET /api/v1/rooms/{room}/presence', 'GET /api/v1/stats',
       ].sort(),
     );
   });
