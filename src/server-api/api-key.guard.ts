@@ -13,8 +13,10 @@ import { ApiKeyPrincipal, ApiKeysService } from './api-keys.service';
 export type ApiRequest = Request & { apiKey?: ApiKeyPrincipal };
 
 /**
- * `/api/v1`: the bearer must be an API key (a user's access token is 401), within
- * API_RATE_LIMIT (per key; shared through Redis when set), with the route's scope (403).
+ * Global guard for `@ApiKeyRoute(scope)` routes (`/api/v1`; other routes pass untouched, the
+ * user-token guard has them): the bearer must be an API key (a user's access token is 401),
+ * within API_RATE_LIMIT (per key; shared through Redis when set), with the route's scope (403).
+ * Global, so a server API route can never be left without it.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -31,7 +33,7 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(API_KEY_SCOPE, [context.getHandler(), context.getClass()]);
-    if (!scope) throw new Error('ApiKeyGuard on a route without @ApiKeyRoute');
+    if (!scope) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<ApiRequest>();
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { ChatModule } from '../chat/chat.module';
 import { DashboardModule } from '../dashboard/dashboard.module';
 import { LiveModule } from '../live/live.module';
@@ -13,6 +14,6 @@ import { ServerApiService } from './server-api.service';
 @Module({
   imports: [ApiKeysModule, ChatModule, LiveModule, DashboardModule, RealtimeModule, SessionsModule, UsersModule],
   controllers: [ServerApiController],
-  providers: [ServerApiService, ApiKeyGuard],
+  providers: [ServerApiService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
 })
 export class ServerApiModule {}
