@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableForeignKey, TableIndex } from 'typeorm';
-import { timeColumn } from '../column-types';
+import { addColumnInPlace, dropColumnInPlace, timeColumn } from '../column-types';
 
 /**
  * The server API and /live (API.md part 2):
@@ -33,15 +33,13 @@ export class ServerApiAndLive1733200000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.addColumns('users', [
-      new TableColumn(timeColumn('blocked_at', { isNullable: true })),
-      new TableColumn({ name: 'blocked_reason', type: 'varchar', length: '500', isNullable: true }),
-    ]);
-
+    // Rebuilding `messages` (SQLite's way to drop a foreign key) touches no other table.
     const messages = await queryRunner.getTable('messages');
     const fk = messages?.foreignKeys.find((key) => key.columnNames.includes('sender_id'));
     if (fk) await queryRunner.dropForeignKey('messages', fk);
-    await queryRunner.addColumn('messages', new TableColumn({ name: 'sender_name', type: 'varchar', length: '50', isNullable: true }));
+    await addColumnInPlace(queryRunner, 'messages', new TableColumn({ name: 'sender_name', type: 'varchar', length: '50', isNullable: true }));
+    await addColumnInPlace(queryRunner, 'users', new TableColumn(timeColumn('blocked_at', { isNullable: true })));
+    await addColumnInPlace(queryRunner, 'users', new TableColumn({ name: 'blocked_reason', type: 'varchar', length: '500', isNullable: true }));
 
     await queryRunner.createTable(
       new Table({
@@ -82,12 +80,16 @@ export class ServerApiAndLive1733200000000 implements MigrationInterface {
     await queryRunner.dropTable('live_idempotency');
     await queryRunner.dropTable('live_publications');
     await queryRunner.dropTable('live_channels');
-    await queryRunner.dropColumn('messages', 'sender_name');
+    await dropColumnInPlace(queryRunner, 'users', 'blocked_reason');
+    await dropColumnInPlace(queryRunner, 'users', 'blocked_at');
+    await dropColumnInPlace(queryRunner, 'messages', 'sender_name');
+    // bots have no users row: their messages cannot stay under the foreign key
+    await queryRunner.query(`DELETE FROM messages WHERE sender_id LIKE 'bot:%'`);
     await queryRunner.createForeignKey(
       'messages',
       new TableForeignKey({ name: 'FK_messages_sender', columnNames: ['sender_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
     );
-    await queryRunner.dropColumns('users', ['blocked_at', 'blocked_reason']);
     await queryRunner.dropTable('api_keys');
   }
 }
+

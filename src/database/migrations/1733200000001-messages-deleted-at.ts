@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
-import { timeColumn } from '../column-types';
+import { addColumnInPlace, dropColumnInPlace, timeColumn } from '../column-types';
 
 /**
  * `messages.deleted_at`: the tombstone of a deleted message (body emptied, row kept). The
@@ -11,10 +11,10 @@ export class MessagesDeletedAt1733200000001 implements MigrationInterface {
   name = 'MessagesDeletedAt1733200000001';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    if (!(await queryRunner.hasColumn('messages', 'deleted_at'))) await queryRunner.addColumn('messages', new TableColumn(timeColumn('deleted_at', { isNullable: true })));
+    if (!(await queryRunner.hasColumn('messages', 'deleted_at'))) await addColumnInPlace(queryRunner, 'messages', new TableColumn(timeColumn('deleted_at', { isNullable: true })));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropColumn('messages', 'deleted_at');
+    await dropColumnInPlace(queryRunner, 'messages', 'deleted_at');
   }
 }
