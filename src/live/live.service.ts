@@ -41,9 +41,15 @@ export class LiveService implements BeforeApplicationShutdown {
     }
     // Subscribe before reading history: a publication meanwhile arrives live (maybe also in
     // the history; clients drop offsets they have seen) instead of being lost.
+    const fresh = !socket.rooms.has(room);
     await socket.join(room);
-    const recovered = await this.history.recover(channel, since);
-    return { channel, ...recovered };
+    try {
+      return { channel, ...(await this.history.recover(channel, since)) };
+    } catch (error) {
+      // a failed subscribe leaves nothing behind
+      if (fresh) await socket.leave(room);
+      throw error;
+    }
   }
 
   async unsubscribe(socket: LiveSocket, channel: string): Promise<{ channel: string }> {
