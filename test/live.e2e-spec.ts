@@ -15,8 +15,8 @@ async function publish(url: string, key: string, channel: string, data: unknown,
   return res;
 }
 
-describe('/live channels', () => {
-  const suite = appPerSuite({ WS_RATE_LIMIT: '1000/1s', WS_MAX_CHANNELS_PER_SOCKET: '3', CHANNEL_HISTORY_SIZE: '150' });
+describe.each(DATABASES)('/live channels ($name)', (database) => {
+  const suite = appPerSuite({ WS_RATE_LIMIT: '1000/1s', WS_MAX_CHANNELS_PER_SOCKET: '3', CHANNEL_HISTORY_SIZE: '150' }, database);
 
   it('subscribes to a public channel, renders the latest at once, receives publications and resumes with since', async () => {
     const { url } = suite.t;
@@ -187,8 +187,8 @@ describe('/live channels', () => {
   });
 });
 
-describe('/live history limits', () => {
-  const suite = appPerSuite({ CHANNEL_HISTORY_SIZE: '5', CHANNEL_HISTORY_TTL: '1s' });
+describe.each(DATABASES)('/live history limits ($name)', (database) => {
+  const suite = appPerSuite({ CHANNEL_HISTORY_SIZE: '5', CHANNEL_HISTORY_TTL: '1s' }, database);
 
   it('keeps the last CHANNEL_HISTORY_SIZE publications for CHANNEL_HISTORY_TTL; older ones make recovered false', async () => {
     const { url } = suite.t;

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import type { Publication } from '../src/protocol';
+import type { ApiKeyScope, Publication } from '../src/protocol';
+import { RedisService } from '../src/redis/redis.service';
 import { ApiKeysService } from '../src/server-api/api-keys.service';
 import { DATABASES, startApp, testEnv, TestApp, Env } from './support/app';
 import { closeAllSockets, connect, emitAck, login, nextEvent, refusal, register, sleep } from './support/clients';
@@ -32,6 +33,14 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     node1 = await startApp({ ...env, NODE_ID: 'node-1' });
     node2 = await startApp({ ...env, NODE_ID: 'node-2' });
   });
+  /** A key made on node 1, once node 2 knows it too (the bus brings it within milliseconds; the reload within 500 ms). */
+  async function sharedKey(name: string, scopes: ApiKeyScope[]): Promise<{ key: string; id: string }> {
+    const made = await node1.apiKey(name, scopes);
+    const known = await within(1000, async () => (await request(node2.url).get('/api/v1/stats').set(auth(made.key))).status !== 401);
+    expect(known).toBeLessThan(1000);
+    return made;
+  }
+
   afterAll(async () => {
     closeAllSockets();
     await node1?.close();
@@ -40,7 +49,7 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
 
   it('fans publications out across nodes with one offset sequence per channel', async () => {
     const alice = await register(node1.url);
-    const { key } = await node1.apiKey('Feed', ['notify']);
+    const { key } = await sharedKey('Feed', ['notify']);
     const onNode2 = await connect(node2.url, '/live', { token: alice.accessToken });
     const onNode1 = await connect(node1.url, '/live', { token: alice.accessToken });
     await emitAck(onNode2, 'channel:subscribe', { channel: 'public:cluster' });
@@ -70,7 +79,7 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
 
   it('delivers bot messages, deletes and notifications to sockets on the other node', async () => {
     const bob = await register(node2.url);
-    const { key, id } = await node1.apiKey('Cluster bot', ['messages', 'notify']);
+    const { key, id } = await sharedKey('Cluster bot', ['messages', 'notify']);
     const chat = await connect(node2.url, '/chat', { token: bob.accessToken });
     const live = await connect(node2.url, '/live', { token: bob.accessToken });
     await emitAck(chat, 'room:join', { room: 'cluster-bots' });
@@ -96,7 +105,7 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
 
   it('blocks a user on every node: sockets, REST, handshakes, logins; unblocking lifts it everywhere', async () => {
     const carol = await register(node1.url);
-    const { key } = await node1.apiKey('Safety', ['users']);
+    const { key } = await sharedKey('Safety', ['users']);
     const socket = await connect(node2.url, '/chat', { token: carol.accessToken });
     const revoked = nextEvent(socket, 'session:revoked', 1000);
     await request(node1.url).put(`/api/v1/users/${carol.user.id}/block`).set(auth(key)).send({ reason: 'abuse' }).expect(204);
@@ -111,12 +120,16 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
   });
 
   it('shares API_RATE_LIMIT across nodes and reports stats of both nodes', async () => {
-    const { key } = await node1.apiKey('Stats', ['read']);
+    const { key } = await sharedKey('Stats', ['read']);
     const stats = await request(node2.url).get('/api/v1/stats').set(auth(key)).expect(200);
     expect(stats.body.nodes.map((n: { node: string }) => n.node).sort()).toEqual(['node-1', 'node-2']);
     const fresh = await node1.apiKey('Limited', ['read']);
     const limited = [await startApp({ ...env, NODE_ID: 'node-3', API_RATE_LIMIT: '4/10s' }), await startApp({ ...env, NODE_ID: 'node-4', API_RATE_LIMIT: '4/10s' })];
     try {
+      // counted in Redis once each node has its connection (before that, or in an outage, per node)
+      for (const node of limited) {
+        expect(await within(5000, async () => node.app.get(RedisService).available)).toBeLessThan(5000);
+      }
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push((await request(limited[i % 2].url).get('/api/v1/rooms/x/presence').set(auth(fresh.key))).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);

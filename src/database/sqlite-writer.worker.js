@@ -20,8 +20,22 @@ prepareSqliteConnection(db);
 /** @type {Map<string, import('better-sqlite3').Statement>} */
 const statements = new Map();
 
+/** @param {string} sql */
+function prepared(sql) {
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/**
+ * One statement (autocommit), or `steps`: several in one IMMEDIATE transaction, answering the
+ * rows of the last one (a SELECT).
+ */
 serveRequests(
-  (/** @type {{ sql: string, params: unknown[], deadline: number }} */ { sql, params, deadline }) => {
+  (/** @type {{ sql: string, params: unknown[], deadline: number, steps?: Array<{ sql: string, params: unknown[] }> }} */ { sql, params, deadline, steps }) => {
     // Wait for another connection's lock only as long as the caller still waits for us.
     const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
     if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
@@ -30,12 +44,22 @@ serveRequests(
       db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
+    if (!steps) {
+      prepared(sql).run(params);
+      return undefined;
     }
-    statement.run(params);
+    return db
+      .transaction(() => {
+        /** @type {unknown[]} */
+        let rows = [];
+        for (const step of steps) {
+          const statement = prepared(step.sql);
+          if (statement.reader) rows = statement.all(step.params);
+          else statement.run(step.params);
+        }
+        return rows;
+      })
+      .immediate();
   },
   () => db.close(),
 );

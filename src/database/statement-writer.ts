@@ -16,6 +16,18 @@ export abstract class StatementWriter {
    * stored after their senders were told they were not.
    */
   abstract run(sql: string, params: unknown[], deadline: number): Promise<void>;
+
+  /**
+   * Several statements in one transaction, committed when the promise resolves; answers the
+   * rows of the last one (a SELECT), so a write whose values the database computes (an
+   * offset) needs no round trip in the middle. The first step must write (SQLite).
+   */
+  abstract transaction(steps: Statement[], deadline: number): Promise<Array<Record<string, unknown>>>;
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -27,6 +39,14 @@ export class DataSourceStatementWriter extends StatementWriter {
   /** MySQL bounds every query itself (maxQueryExecutionTime); in-memory SQLite runs at once. */
   async run(sql: string, params: unknown[]): Promise<void> {
     await this.dataSource.query(sql, params);
+  }
+
+  transaction(steps: Statement[]): Promise<Array<Record<string, unknown>>> {
+    return this.dataSource.transaction(async (manager) => {
+      let rows: unknown = [];
+      for (const step of steps) rows = await manager.query(step.sql, step.params);
+      return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
+    });
   }
 }
 
@@ -40,7 +60,7 @@ export class DataSourceStatementWriter extends StatementWriter {
  * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number }, void>;
+  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number; steps?: Statement[] }, Array<Record<string, unknown>> | undefined>;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -52,8 +72,12 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
     );
   }
 
-  run(sql: string, params: unknown[], deadline: number): Promise<void> {
-    return this.thread.call({ sql, params, deadline }, sql);
+  async run(sql: string, params: unknown[], deadline: number): Promise<void> {
+    await this.thread.call({ sql, params, deadline }, sql);
+  }
+
+  async transaction(steps: Statement[], deadline: number): Promise<Array<Record<string, unknown>>> {
+    return (await this.thread.call({ sql: '', params: [], deadline, steps }, steps.map((s) => s.sql).join('; '))) ?? [];
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -1,9 +1,10 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
+import { DataSource, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import { AppError, describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { isDeadlock, isUniqueViolation } from '../database/errors';
+import { Statement, StatementWriter } from '../database/statement-writer';
 import { LIMITS, PUBLICATION_IDEMPOTENCY_MS, type Publication } from '../protocol';
 import { LiveChannelEntity, LiveIdempotencyEntity, LivePublicationEntity } from './live.entities';
 
@@ -29,6 +30,8 @@ interface Pending {
 const MAX_BATCH = 256;
 const ATTEMPTS = 5;
 const SWEEP_MS = 30_000;
+/** A commit that has not started by then is refused (the senders hear 503 and retry). */
+const WRITE_DEADLINE_MS = 5000;
 
 /**
  * Channel history in the database (SQLite or MySQL/MariaDB): shared by every node, kept
@@ -47,8 +50,18 @@ export class ChannelHistoryService implements OnModuleDestroy {
   private scheduled = false;
   private readonly sweeper: NodeJS.Timeout;
 
+  private sql: {
+    upsert: string;
+    insertRows: (count: number) => string;
+    deleteKeys: (count: number) => string;
+    insertKeys: (count: number) => string;
+    trim: string;
+    lastOffsets: (count: number) => string;
+  } | null = null;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly writer: StatementWriter,
     private readonly config: AppConfig,
   ) {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS).unref();
@@ -135,68 +148,96 @@ export class ChannelHistoryService implements OnModuleDestroy {
 
   private async store(batch: Pending[]): Promise<Stored[]> {
     const now = new Date();
-    // Read outside the transaction: on SQLite a transaction that reads before it writes can
-    // fail against the message writer's connection. A key stored meanwhile by another node
+    // Looked up before the transaction (a plain read). A key stored meanwhile by another node
     // fails the insert below, and the retry finds it here.
     const earlier = await this.findKeys(batch, now);
-    return this.dataSource.transaction(async (manager) => {
-      const results: Array<Stored | null> = batch.map(() => null);
-      const firstWithKey = new Map<string, number>();
-      const fresh = new Map<string, number[]>();
-      batch.forEach((pending, i) => {
-        const { channel, idempotencyKey } = pending.item;
-        if (idempotencyKey !== undefined) {
-          const key = `${channel}\u0000${idempotencyKey}`;
-          if (earlier.has(key) || firstWithKey.has(key)) return;
-          firstWithKey.set(key, i);
-        }
-        fresh.set(channel, [...(fresh.get(channel) ?? []), i]);
-      });
-      const rows: LivePublicationEntity[] = [];
-      const keys: LiveIdempotencyEntity[] = [];
-      for (const [channel, indexes] of fresh) {
-        const last = await this.takeOffsets(manager, channel, indexes.length);
-        indexes.forEach((index, n) => {
-          const seq = last - indexes.length + 1 + n;
-          const { item, json } = batch[index];
-          rows.push({ channel, seq, data: json, createdAt: now });
-          if (item.idempotencyKey !== undefined) keys.push({ channel, idemKey: item.idempotencyKey, seq, createdAt: now });
-          results[index] = { publication: { channel, offset: seq, data: item.data, at: now.toISOString() }, created: true };
-        });
-        if (last > this.config.channelHistorySize) {
-          await manager.delete(LivePublicationEntity, { channel, seq: LessThan(last - this.config.channelHistorySize + 1) });
-        }
+    const firstWithKey = new Map<string, number>();
+    const fresh = new Map<string, number[]>();
+    batch.forEach((pending, i) => {
+      const { channel, idempotencyKey } = pending.item;
+      if (idempotencyKey !== undefined) {
+        const key = `${channel}\u0000${idempotencyKey}`;
+        if (earlier.has(key) || firstWithKey.has(key)) return;
+        firstWithKey.set(key, i);
       }
-      if (rows.length > 0) await manager.insert(LivePublicationEntity, rows);
-      if (keys.length > 0) {
-        // an expired key of the same name may still be there until the sweep
-        for (const key of keys) await manager.delete(LiveIdempotencyEntity, { channel: key.channel, idemKey: key.idemKey });
-        await manager.insert(LiveIdempotencyEntity, keys);
-      }
-      // repeats: the first offset (an earlier one, or the first in this batch)
-      return batch.map((pending, i) => {
-        const stored = results[i];
-        if (stored) return stored;
-        const key = `${pending.item.channel}\u0000${pending.item.idempotencyKey}`;
-        const first = earlier.get(key) ?? results[firstWithKey.get(key)!]!.publication;
-        return { publication: first, created: false };
+      fresh.set(channel, [...(fresh.get(channel) ?? []), i]);
+    });
+    const last = fresh.size > 0 ? await this.commitFresh(batch, fresh, now) : new Map<string, number>();
+    const results: Array<Stored | null> = batch.map(() => null);
+    for (const [channel, indexes] of fresh) {
+      const top = last.get(channel) as number;
+      indexes.forEach((index, n) => {
+        const offset = top - (indexes.length - 1 - n);
+        results[index] = { publication: { channel, offset, data: batch[index].item.data, at: now.toISOString() }, created: true };
       });
+    }
+    // repeats: the first offset (an earlier one, or the first in this batch)
+    return batch.map((pending, i) => {
+      const stored = results[i];
+      if (stored) return stored;
+      const key = `${pending.item.channel}\u0000${pending.item.idempotencyKey}`;
+      return { publication: earlier.get(key) ?? results[firstWithKey.get(key) as number]!.publication, created: false };
     });
   }
 
   /**
-   * Raises the channel's last offset by `count` in one upsert (the transaction's first write:
-   * it takes the row lock until commit) and returns the new last offset.
+   * One transaction for the batch, through the statement writer (on a SQLite file, its own
+   * thread: the commit and its fsync never stop the event loop). Per channel: raise
+   * `last_offset` by the batch's count (the first write, which takes the row lock), insert the
+   * rows with offsets the database computes from it, record their idempotency keys, trim the
+   * history; then read each channel's new last offset.
    */
-  private async takeOffsets(manager: EntityManager, channel: string, count: number): Promise<number> {
-    await manager.query(
+  private async commitFresh(batch: Pending[], fresh: Map<string, number[]>, now: Date): Promise<Map<string, number>> {
+    const sql = this.statements();
+    const at = this.createdAt(now);
+    const steps: Statement[] = [];
+    for (const [channel, indexes] of fresh) {
+      const back = (n: number) => indexes.length - 1 - n;
+      steps.push({ sql: sql.upsert, params: [channel, indexes.length] });
+      steps.push({ sql: sql.insertRows(indexes.length), params: [...indexes.flatMap((index, n) => [back(n), batch[index].json, at]), channel] });
+      const keyed = indexes.map((index, n) => ({ key: batch[index].item.idempotencyKey, back: back(n) })).filter((k): k is { key: string; back: number } => k.key !== undefined);
+      if (keyed.length > 0) {
+        // an expired key of the same name may still be there until the sweep
+        steps.push({ sql: sql.deleteKeys(keyed.length), params: [channel, ...keyed.map((k) => k.key)] });
+        steps.push({ sql: sql.insertKeys(keyed.length), params: [...keyed.flatMap((k) => [k.back, k.key, at]), channel] });
+      }
+      steps.push({ sql: sql.trim, params: [channel, channel, this.config.channelHistorySize] });
+    }
+    steps.push({ sql: sql.lastOffsets(fresh.size), params: [...fresh.keys()] });
+    const rows = await this.writer.transaction(steps, Date.now() + WRITE_DEADLINE_MS);
+    return new Map(rows.map((row) => [String(row.name), Number(row.last_offset)]));
+  }
+
+  /** The statements of a commit, for this database's dialect (built once). */
+  private statements() {
+    if (this.sql) return this.sql;
+    const e = (name: string) => this.dataSource.driver.escape(name);
+    const [C, P, K] = [e('live_channels'), e('live_publications'), e('live_idempotency')];
+    const derived = (count: number, columns: string[]) =>
+      Array.from({ length: count }, (_, i) => (i === 0 ? `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}` : `SELECT ${columns.map(() => '?').join(', ')}`)).join(' UNION ALL ');
+    const upsert =
       this.dataSource.options.type === 'mysql'
-        ? 'INSERT INTO `live_channels` (`name`, `last_offset`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `last_offset` = `last_offset` + VALUES(`last_offset`)'
-        : 'INSERT INTO "live_channels" ("name", "last_offset") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "last_offset" = "last_offset" + excluded."last_offset"',
-      [channel, count],
-    );
-    const row = await manager.findOneByOrFail(LiveChannelEntity, { name: channel });
-    return row.lastOffset;
+        ? `INSERT INTO ${C} (${e('name')}, ${e('last_offset')}) VALUES (?, ?) ON DUPLICATE KEY UPDATE ${e('last_offset')} = ${e('last_offset')} + VALUES(${e('last_offset')})`
+        : `INSERT INTO ${C} (${e('name')}, ${e('last_offset')}) VALUES (?, ?) ON CONFLICT (${e('name')}) DO UPDATE SET ${e('last_offset')} = ${e('last_offset')} + excluded.${e('last_offset')}`;
+    this.sql = {
+      upsert,
+      insertRows: (count: number) =>
+        `INSERT INTO ${P} (${e('channel')}, ${e('seq')}, ${e('data')}, ${e('created_at')}) SELECT c.${e('name')}, c.${e('last_offset')} - d.back, d.body, d.at ` +
+        `FROM ${C} c CROSS JOIN (${derived(count, ['back', 'body', 'at'])}) d WHERE c.${e('name')} = ?`,
+      deleteKeys: (count: number) => `DELETE FROM ${K} WHERE ${e('channel')} = ? AND ${e('idem_key')} IN (${Array(count).fill('?').join(', ')})`,
+      insertKeys: (count: number) =>
+        `INSERT INTO ${K} (${e('channel')}, ${e('idem_key')}, ${e('seq')}, ${e('created_at')}) SELECT c.${e('name')}, d.k, c.${e('last_offset')} - d.back, d.at ` +
+        `FROM ${C} c CROSS JOIN (${derived(count, ['back', 'k', 'at'])}) d WHERE c.${e('name')} = ?`,
+      trim: `DELETE FROM ${P} WHERE ${e('channel')} = ? AND ${e('seq')} <= (SELECT ${e('last_offset')} FROM ${C} WHERE ${e('name')} = ?) - ?`,
+      lastOffsets: (count: number) => `SELECT ${e('name')} AS name, ${e('last_offset')} AS last_offset FROM ${C} WHERE ${e('name')} IN (${Array(count).fill('?').join(', ')})`,
+    };
+    return this.sql;
+  }
+
+  /** `created_at` as this driver stores it (a UTC string on SQLite, a Date for mysql2). */
+  private createdAt(now: Date): unknown {
+    const column = this.dataSource.getMetadata(LivePublicationEntity).findColumnWithPropertyName('createdAt');
+    return column ? this.dataSource.driver.preparePersistentValue(now, column) : now;
   }
 
   /** Idempotency keys of the batch already used within five minutes, with the publication each gave. */
