@@ -36,11 +36,11 @@ const WRITE_DEADLINE_MS = 5000;
 /**
  * Channel history in the database (SQLite or MySQL/MariaDB): shared by every node, kept
  * across restarts, with or without Redis. Publications are group-committed: everything queued
- * while a commit runs goes into the next one, one transaction that takes each channel's next
- * offsets (`live_channels.last_offset`, row-locked, so two nodes never hand out the same one,
- * and a rolled-back batch gives its offsets back: they stay gapless), stores the rows and
- * trims the history to CHANNEL_HISTORY_SIZE. A sweep drops what outlived CHANNEL_HISTORY_TTL
- * and idempotency keys older than five minutes.
+ * while a commit runs goes into the next one, one transaction (see commitFresh) that takes
+ * each channel's next offsets from `live_channels.last_offset` (row-locked, so two nodes never
+ * hand out the same one, and a rolled-back batch gives its offsets back: they stay gapless),
+ * stores the rows and trims the history to CHANNEL_HISTORY_SIZE. A sweep drops what outlived
+ * CHANNEL_HISTORY_TTL and idempotency keys older than five minutes.
  */
 @Injectable()
 export class ChannelHistoryService implements OnModuleDestroy {
