@@ -26,7 +26,7 @@ if (process.argv.includes('--handshakes')) {
   operations = 3000;
   unit = 'handshake';
 } else {
-  const r = await fanout({ url, tokens, rooms: 10, workers: 2, sendersPerWorker: 50, inFlight: 2, durationMs: 6000 });
+  const r = await fanout({ url, tokens, rooms: 10, members: 10, senders: 10, workers: 2, inFlight: 2, durationMs: 6000 });
   console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
   operations = r.acked;
   unit = 'send';
