@@ -117,10 +117,10 @@ async function measureFanout(target, shape, durationMs = DURATION) {
     workers: WORKERS,
     roomPrefix: `b${shape.rooms}x${shape.members}`,
     pids: [target.server.child.pid],
-    servicePids: target.services ? servicePids(target.services) : [],
+    services: target.services ? { db: servicePids(target.services) } : {},
   });
   console.log(
-    `${target.name} [${shape.label}]: ${fan.deliveredPerSec.toFixed(0)} delivered/s (${fan.sendsPerSec.toFixed(0)} sends/s), server ${fan.serverCpuUsPerDelivered.toFixed(2)} µs/delivered at ${fan.serverCpuPct.toFixed(0)}% CPU${fan.serviceCpuUsPerDelivered !== null ? ` + db ${fan.serviceCpuUsPerDelivered.toFixed(2)}` : ''}, e2e p50 ${fan.e2e.p50.toFixed(1)} p99 ${fan.e2e.p99.toFixed(1)} ms, ack p99 ${fan.ack.p99.toFixed(1)} ms, failed ${fan.failed}, delivered/expected ${fan.deliveryRatio.toFixed(3)}, client CPU ${fan.clientCpuPct.toFixed(0)}%`,
+    `${target.name} [${shape.label}]: ${fan.deliveredPerSec.toFixed(0)} delivered/s (${fan.sendsPerSec.toFixed(0)} sends/s), server ${fan.serverCpuUsPerDelivered.toFixed(2)} µs/delivered at ${fan.serverCpuPct.toFixed(0)}% CPU${fan.serviceCpuUsPerDelivered.db !== undefined ? ` + db ${fan.serviceCpuUsPerDelivered.db.toFixed(2)}` : ''}, e2e p50 ${fan.e2e.p50.toFixed(1)} p99 ${fan.e2e.p99.toFixed(1)} ms, ack p99 ${fan.ack.p99.toFixed(1)} ms, failed ${fan.failed}, delivered/expected ${fan.deliveryRatio.toFixed(3)}, client CPU ${fan.clientCpuPct.toFixed(0)}%`,
   );
   return fan;
 }
@@ -265,7 +265,7 @@ const lines = [
   ...SHAPES.flatMap((shape) =>
     results.map((r) => {
       const f = r.fanMedian[shape.label];
-      return `| ${shape.label} | ${r.name} | ${f.deliveredPerSec.toFixed(0)} | ${f.sendsPerSec.toFixed(0)} | ${f2(f.serverCpuUsPerDelivered)} | ${f.serviceCpuUsPerDelivered === null ? '–' : f2(f.serviceCpuUsPerDelivered)} | ${f.serverCpuPct.toFixed(0)}% | ${f1(f.e2e.p50)} / ${f1(f.e2e.p99)} | ${f1(f.ack.p50)} / ${f1(f.ack.p99)} | ${f.clientCpuPct.toFixed(0)}% | ${f.deliveryRatio.toFixed(3)} |`;
+      return `| ${shape.label} | ${r.name} | ${f.deliveredPerSec.toFixed(0)} | ${f.sendsPerSec.toFixed(0)} | ${f2(f.serverCpuUsPerDelivered)} | ${f.serviceCpuUsPerDelivered.db === undefined ? '–' : f2(f.serviceCpuUsPerDelivered.db)} | ${f.serverCpuPct.toFixed(0)}% | ${f1(f.e2e.p50)} / ${f1(f.e2e.p99)} | ${f1(f.ack.p50)} / ${f1(f.ack.p99)} | ${f.clientCpuPct.toFixed(0)}% | ${f.deliveryRatio.toFixed(3)} |`;
     }),
   ),
   '',

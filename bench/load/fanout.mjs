@@ -4,12 +4,12 @@
 // affinity: the load generators' cores). Socket i is member floor(i / rooms) of room i % rooms,
 // so every worker holds members of every room; with several `urls` (nodes) a room's members are
 // spread over them. The servers' CPU (`pids`, every thread) and that of the services they use
-// (`servicePids`: MariaDB, Redis) is read when the senders start and once every worker has
+// (`services`: { label: pids }, e.g. MariaDB, Redis) is read when the senders start and once every worker has
 // stopped, so connecting and closing the sockets is not counted.
 import { fork } from 'node:child_process';
 import { cpuSecondsOfAll, summarize } from '../lib.mjs';
 
-export async function fanout({ urls, url, tokens, rooms, members, senders, inFlight = 2, durationMs = 6000, workers = 1, roomPrefix = 'bench', pids = [], servicePids = [], sampleEvery }) {
+export async function fanout({ urls, url, tokens, rooms, members, senders, inFlight = 2, durationMs = 6000, workers = 1, roomPrefix = 'bench', pids = [], services = {}, sampleEvery }) {
   const targets = urls ?? [url];
   const sockets = rooms * members;
   if (tokens.length < sockets) throw new Error(`fanout needs ${sockets} tokens, got ${tokens.length}`);
@@ -30,12 +30,12 @@ export async function fanout({ urls, url, tokens, rooms, members, senders, inFli
   await Promise.all(procs.map((p) => p.ready));
   const stopped = procs.map((p) => new Promise((resolve) => p.child.on('message', (m) => m.type === 'stopped' && resolve(m))));
   const cpu0 = cpuSecondsOfAll(pids);
-  const svc0 = cpuSecondsOfAll(servicePids);
+  const svc0 = Object.fromEntries(Object.entries(services).map(([k, p]) => [k, cpuSecondsOfAll(p)]));
   const start = performance.now();
   for (const p of procs) p.child.send({ type: 'go' });
   const done = await Promise.all(stopped);
   const serverCpuS = cpuSecondsOfAll(pids) - cpu0;
-  const serviceCpuS = cpuSecondsOfAll(servicePids) - svc0;
+  const serviceCpuS = Object.fromEntries(Object.entries(services).map(([k, p]) => [k, cpuSecondsOfAll(p) - svc0[k]]));
   const wall = (performance.now() - start) / 1000;
   const closed = procs.map((p) => new Promise((resolve) => p.child.once('exit', resolve)));
   for (const p of procs) p.child.send({ type: 'close' });
@@ -61,7 +61,8 @@ export async function fanout({ urls, url, tokens, rooms, members, senders, inFli
     serverCpuS,
     serverCpuUsPerDelivered: delivered ? (serverCpuS * 1e6) / delivered : NaN,
     serverCpuPct: (serverCpuS / wall) * 100,
-    serviceCpuUsPerDelivered: servicePids.length && delivered ? (serviceCpuS * 1e6) / delivered : null,
+    // µs per delivered message of each service (not in the server's budget)
+    serviceCpuUsPerDelivered: Object.fromEntries(Object.entries(serviceCpuS).map(([k, cpu]) => [k, delivered ? (cpu * 1e6) / delivered : NaN])),
   };
 }
 
