@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks (run by hand; figures go to bench/RESULTS.md).
 import { execSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { join } from 'node:path';
 import { cpus, totalmem, loadavg, tmpdir } from 'node:os';
@@ -268,6 +268,32 @@ export function cpuSecondsOfAll(pids) {
     }
   }
   return total;
+}
+
+/**
+ * Median time of an fdatasync after rewriting a 4 KiB block in the temporary directory (where
+ * the SQLite files of the benchmarks live; SQLite syncs its WAL the same way once the WAL has
+ * grown): what every durable commit waits for on this disk.
+ */
+export function fsyncMs(samples = 30) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-fsync-'));
+  const fd = openSync(join(dir, 'probe'), 'w');
+  const times = [];
+  try {
+    const block = Buffer.alloc(4096, 1);
+    writeSync(fd, block, 0, block.length, 0);
+    fsyncSync(fd);
+    for (let i = 0; i < samples; i++) {
+      writeSync(fd, block, 0, block.length, 0);
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return summarize(times).p50;
 }
 
 export const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];

@@ -17,6 +17,7 @@ import {
   MEMORY_PROBE_ARGS,
   checkCpuAccounting,
   coreBudget,
+  fsyncMs,
   flag,
   machine,
   median,
@@ -257,7 +258,7 @@ const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const lines = [
   `## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run (\`npm run bench\`)`,
   '',
-  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}. Cores: ${budget.note}; ${WORKERS} load-generator process(es).`,
+  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}. Cores: ${budget.note}; ${WORKERS} load-generator process(es). fdatasync of a rewritten 4 KiB block in the temporary directory (where the SQLite files are): ${fsyncMs().toFixed(2)} ms median.`,
   `Fan-out: ${IN_FLIGHT} sends in flight per sender, ${DURATION / 1000} s per run, ${ROUNDS} interleaved round(s) per shape after one untimed warm-up pass; each cell is the target's median round by delivered/s. Server CPU is utime + stime of the server process (every thread) over the send window; "+ db" is MariaDB's own CPU (not pinned, outside the budget).`,
   '',
   '| shape (rooms × members, senders/room) | target | delivered/s | sends/s | server CPU µs / delivered | + db µs | server CPU | e2e p50 / p99 ms | ack p50 / p99 ms | client CPU | delivered / expected |',

@@ -15,6 +15,7 @@ import { createConnection } from 'mysql2/promise';
 import { io } from 'socket.io-client';
 import {
   coreBudget,
+  fsyncMs,
   cpuSecondsOfAll,
   flag,
   machine,
@@ -249,7 +250,7 @@ const m = machine();
 const markdown = [
   `## ${m.date.slice(0, 10)} — reconnect storm (\`npm run bench:storm${full ? ' -- --full' : ''}\`)`,
   '',
-  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}. Cores: ${budget.note}. Parley on ${databaseUrl.split(':')[0]}; ${SOCKETS} sockets in ${ROOMS} rooms (${SOCKETS / ROOMS} members), ${senders} senders at ${RATE} sends/s in all, ${workerCount} load-generator process(es); socket.io-client backoff ${BACKOFF_MIN}–${BACKOFF_MAX} ms (randomisation 0.5); ${NORMAL_SECONDS} s of traffic, SIGKILL, restart on the same database, ${AFTER_SECONDS} s after every socket is back.`,
+  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}. Cores: ${budget.note}; fdatasync in the temporary directory ${fsyncMs().toFixed(2)} ms median. Parley on ${databaseUrl.split(':')[0]}; ${SOCKETS} sockets in ${ROOMS} rooms (${SOCKETS / ROOMS} members), ${senders} senders at ${RATE} sends/s in all, ${workerCount} load-generator process(es); socket.io-client backoff ${BACKOFF_MIN}–${BACKOFF_MAX} ms (randomisation 0.5); ${NORMAL_SECONDS} s of traffic, SIGKILL, restart on the same database, ${AFTER_SECONDS} s after every socket is back.`,
   '',
   '| server up again after s | every socket back and caught up after s (target ≤ 60) | per socket back after s p50 / p99 | resuming joins (failed) | join ack p50 / p99 ms | messages replayed through `since` | acknowledged messages checked on every client of their room | missing |',
   '|---|---|---|---|---|---|---|---|',
