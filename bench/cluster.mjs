@@ -71,14 +71,15 @@ const targets = [];
 for (const key of WANTED) {
   const c = catalogue[key];
   if (!c) throw new Error(`unknown target "${key}" (bare, parley)`);
+  const servers = [];
   try {
     await c.setup?.();
-    const servers = [];
     // one after the other: the first node runs the migrations
     for (const [n, port] of c.ports.entries()) servers.push(await c.start(port, n));
     const urls = c.ports.map((p) => `http://127.0.0.1:${p}`);
     targets.push({ ...c, servers, urls, tokens: await c.tokens(urls), runs: Object.fromEntries(SHAPES.map((s) => [s.label, []])) });
   } catch (error) {
+    for (const s of servers) await stopServer(s);
     console.log(`${c.name} skipped: ${error.message.split('\n')[0]}`);
   }
 }

@@ -36,6 +36,13 @@ export function machine() {
   };
 }
 
+/** Servers this process started: none outlives it, however it ends. */
+const started = new Set();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
 /**
  * Starts `node [nodeArgs] <script>` with env, resolves once it answers `healthPath`.
  * `cores` (a list such as "0" or "0-1") pins the process with `taskset -c`: every thread it
@@ -44,10 +51,18 @@ export function machine() {
  * Both go through exec, so `child.pid` is the server's own pid.
  */
 export async function startServer(script, env, { port, healthPath = '/health', nodeArgs = [], ipc = false, cores, nofile, timeoutMs = 20_000 } = {}) {
+  // a server left over on the port would answer the health check in this one's place
+  const stale = await fetch(`http://127.0.0.1:${port}${healthPath}`).then(
+    () => true,
+    () => false,
+  );
+  if (stale) throw new Error(`port ${port} is already in use (a server left over from an earlier run?)`);
   const node = [process.execPath, ...nodeArgs, script];
   const pinned = cores ? ['taskset', '-c', cores, ...node] : node;
   const argv = nofile ? ['sh', '-c', `ulimit -n ${Number(nofile)} && exec "$@"`, 'sh', ...pinned] : pinned;
   const child = spawn(argv[0], argv.slice(1), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -123,14 +138,25 @@ export async function post(url, path, body) {
   return res.json();
 }
 
-/** Registers `count` users on a Parley server, a few at a time; returns their AuthResponses. */
-export async function registerUsers(url, count, prefix = 'bench') {
+/**
+ * Registers `count` users on a Parley server, a few at a time; returns their AuthResponses.
+ * A 503 (the bcrypt threads' queue is full: on one pinned core at cost 12 that takes only a
+ * few registrations at once) is retried after a pause.
+ */
+export async function registerUsers(url, count, prefix = 'bench', parallel = 4) {
+  const register = async (i) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await post(url, '/auth/register', { email: `${prefix}${Date.now()}-${i}@example.com`, password: 'correct horse battery', displayName: `${prefix} ${i}` });
+      } catch (error) {
+        if (!/: 503 /.test(error.message) || attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
   const users = [];
-  for (let i = 0; i < count; i += 8) {
-    const batch = Array.from({ length: Math.min(8, count - i) }, (_, j) =>
-      post(url, '/auth/register', { email: `${prefix}${Date.now()}-${i + j}@example.com`, password: 'correct horse battery', displayName: `${prefix} ${i + j}` }),
-    );
-    users.push(...(await Promise.all(batch)));
+  for (let i = 0; i < count; i += parallel) {
+    users.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, (_, j) => register(i + j)))));
   }
   return users;
 }

@@ -186,10 +186,12 @@ function checkThreads(when) {
 
 const targets = [];
 for (const candidate of candidates) {
+  let server;
   try {
-    const server = await candidate.start();
+    server = await candidate.start();
     targets.push(Object.assign(candidate, { server }, await candidate.prepare()));
   } catch (error) {
+    if (server) await stopServer(server);
     console.log(`${candidate.name} skipped: ${error.message.split('\n')[0]}`);
   }
 }
@@ -221,7 +223,7 @@ try {
     console.log(`\n== login storm (${STORM_SHAPE.label}): ${ROUNDS} rounds, each the fan-out without and then with the storm ==`);
     const stormers = await Promise.all(
       targets.map(async (target) =>
-        target.parley ? (await post(target.url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email : null,
+        target.parley ? (await registerUsers(target.url, 1, 'storm'))[0].user.email : null,
       ),
     );
     for (let round = 0; round < ROUNDS; round++) {

@@ -12,6 +12,8 @@ import { mintAccessToken } from '../lib.mjs';
 const require = createRequire(import.meta.url);
 const WebSocket = require(require.resolve('ws', { paths: [dirname(require.resolve('engine.io-client'))] }));
 
+// the orchestrator is gone (it ended or crashed): so is this load
+process.once('disconnect', () => process.exit(0));
 const { cfg } = await new Promise((resolve) => process.once('message', resolve));
 const wsUrl = `${cfg.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
 const sockets = [];

@@ -3,6 +3,8 @@
 // (the publisher puts its send time in `data.sentAt`) until told to report.
 import { io } from 'socket.io-client';
 
+// the orchestrator is gone (it ended or crashed): so is this load
+process.once('disconnect', () => process.exit(0));
 const { cfg } = await new Promise((resolve) => process.once('message', resolve));
 const now = () => performance.timeOrigin + performance.now();
 const sockets = [];

@@ -7,6 +7,8 @@
 import { io } from 'socket.io-client';
 import { mintAccessToken } from '../lib.mjs';
 
+// the orchestrator is gone (it ended or crashed): so is this load
+process.once('disconnect', () => process.exit(0));
 const { cfg } = await new Promise((resolve) => process.once('message', resolve));
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

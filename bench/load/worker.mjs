@@ -4,6 +4,8 @@
 // latencies and its own CPU (stopped), then closes its sockets when told (close).
 import { io } from 'socket.io-client';
 
+// the orchestrator is gone (it ended or crashed): so is this load
+process.once('disconnect', () => process.exit(0));
 const { cfg } = await new Promise((resolve) => process.once('message', resolve));
 const sockets = [];
 const ackLatencies = [];
