@@ -8,10 +8,26 @@
 // and ack latency; interleaved rounds, medians. Tables and JSON in bench/out/.
 import { createConnection } from 'mysql2/promise';
 import { fanout, parseShape } from './load/fanout.mjs';
-import { coreBudget, flag, machine, median, mintAccessToken, parleyEnv, pinSelf, registerUsers, servicePids, startServer, stopServer, threadAffinity, writeReport } from './lib.mjs';
+import {
+  coreBudget,
+  flag,
+  machine,
+  median,
+  mintAccessToken,
+  parleyEnv,
+  pinSelf,
+  registerUsers,
+  servicePids,
+  startServer,
+  stopServer,
+  threadAffinity,
+  writeReport,
+} from './lib.mjs';
 
 const quick = flag('quick', false) === true;
-const SHAPES = String(flag('shapes', quick ? '2x10/all,1x100/1' : '10x10/all,4x50/2,4x50/all,2x500/1')).split(',').map(parseShape);
+const SHAPES = String(flag('shapes', quick ? '2x10/all,1x100/1' : '10x10/all,4x50/2,4x50/all,2x500/1'))
+  .split(',')
+  .map(parseShape);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
 const DURATION = Number(process.env.BENCH_DURATION_MS ?? (quick ? 2000 : 6000));
 const IN_FLIGHT = Number(flag('in-flight', 2));
@@ -50,7 +66,12 @@ const catalogue = {
     name: 'bare socket.io ×2 (redis adapter)',
     ports: [3251, 3252],
     services: { redis: ['redis-server'] },
-    start: (port, n) => startServer('bench/peers/bare-server.mjs', { PORT: String(port), BENCH_REDIS_URL: REDIS, BENCH_REDIS_PREFIX: `${prefix}-bare` }, { port, cores: nodeCores(n) }),
+    start: (port, n) =>
+      startServer(
+        'bench/peers/bare-server.mjs',
+        { PORT: String(port), BENCH_REDIS_URL: REDIS, BENCH_REDIS_PREFIX: `${prefix}-bare` },
+        { port, cores: nodeCores(n) },
+      ),
     tokens: async () => Array.from({ length: SOCKETS }, (_, k) => mintAccessToken({ id: `u${k}`, displayName: `peer ${k}` }, `u${k}`)),
   },
   parley: {
@@ -59,7 +80,16 @@ const catalogue = {
     services: { redis: ['redis-server'], db: ['mariadbd', 'mysqld'] },
     setup: freshMysql,
     start: (port, n) =>
-      startServer('dist/main.js', { ...parleyEnv({ port, databaseUrl: MYSQL, bcryptCost: 4 }), REDIS_URL: REDIS, REDIS_KEY_PREFIX: `${prefix}:`, NODE_ID: `bench-node-${n + 1}` }, { port, cores: nodeCores(n), timeoutMs: 60_000 }),
+      startServer(
+        'dist/main.js',
+        {
+          ...parleyEnv({ port, databaseUrl: MYSQL, bcryptCost: 4 }),
+          REDIS_URL: REDIS,
+          REDIS_KEY_PREFIX: `${prefix}:`,
+          NODE_ID: `bench-node-${n + 1}`,
+        },
+        { port, cores: nodeCores(n), timeoutMs: 60_000 },
+      ),
     tokens: async (urls) => {
       const users = (await registerUsers(urls[0], 20)).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
       return Array.from({ length: SOCKETS }, (_, k) => mintAccessToken(users[k % users.length], `cluster-${k}`));

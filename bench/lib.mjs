@@ -1,6 +1,18 @@
 // Shared helpers for the benchmarks (run by hand; figures go to bench/RESULTS.md).
 import { execSync, spawn } from 'node:child_process';
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { join } from 'node:path';
 import { cpus, totalmem, loadavg, tmpdir } from 'node:os';
@@ -32,7 +44,9 @@ export function machine() {
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
     node: process.version,
     commit,
-    load: loadavg().map((l) => l.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -60,7 +74,11 @@ export async function startServer(script, env, { port, healthPath = '/health', n
   const node = [process.execPath, ...nodeArgs, script];
   const pinned = cores ? ['taskset', '-c', cores, ...node] : node;
   const argv = nofile ? ['sh', '-c', `ulimit -n ${Number(nofile)} && exec "$@"`, 'sh', ...pinned] : pinned;
-  const child = spawn(argv[0], argv.slice(1), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])] });
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
+  });
   started.add(child);
   child.once('exit', () => started.delete(child));
   let output = '';
@@ -147,7 +165,11 @@ export async function registerUsers(url, count, prefix = 'bench', parallel = 4) 
   const register = async (i) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await post(url, '/auth/register', { email: `${prefix}${Date.now()}-${i}@example.com`, password: 'correct horse battery', displayName: `${prefix} ${i}` });
+        return await post(url, '/auth/register', {
+          email: `${prefix}${Date.now()}-${i}@example.com`,
+          password: 'correct horse battery',
+          displayName: `${prefix} ${i}`,
+        });
       } catch (error) {
         if (!/: 503 /.test(error.message) || attempt >= 20) throw error;
         await new Promise((r) => setTimeout(r, 1000));
@@ -255,11 +277,25 @@ function parseCpuList(list) {
 export function coreBudget(serverCores = Number(process.env.BENCH_SERVER_CORES ?? 1)) {
   const all = parseCpuList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
   if (!(serverCores >= 1) || all.length <= serverCores) {
-    return { pinned: false, server: undefined, clients: undefined, serverCount: all.length, clientCount: all.length, note: `not pinned: ${all.length} core(s) available, ${serverCores} asked for the server` };
+    return {
+      pinned: false,
+      server: undefined,
+      clients: undefined,
+      serverCount: all.length,
+      clientCount: all.length,
+      note: `not pinned: ${all.length} core(s) available, ${serverCores} asked for the server`,
+    };
   }
   const server = all.slice(0, serverCores);
   const clients = all.slice(serverCores);
-  return { pinned: true, server: normaliseCpuList(server.join(',')), clients: normaliseCpuList(clients.join(',')), serverCount: server.length, clientCount: clients.length, note: `server on core(s) ${normaliseCpuList(server.join(','))}, load generators on ${normaliseCpuList(clients.join(','))}` };
+  return {
+    pinned: true,
+    server: normaliseCpuList(server.join(',')),
+    clients: normaliseCpuList(clients.join(',')),
+    serverCount: server.length,
+    clientCount: clients.length,
+    note: `server on core(s) ${normaliseCpuList(server.join(','))}, load generators on ${normaliseCpuList(clients.join(','))}`,
+  };
 }
 
 /** Pins this process (every thread) and so every child it starts later to `cores`. */

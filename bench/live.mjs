@@ -13,7 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
-import { coreBudget, cpuSecondsOf, flag, machine, median, mintAccessToken, parleyEnv, pinSelf, registerUsers, root, startServer, stopServer, summarize, threadAffinity, writeReport } from './lib.mjs';
+import {
+  coreBudget,
+  cpuSecondsOf,
+  flag,
+  machine,
+  median,
+  mintAccessToken,
+  parleyEnv,
+  pinSelf,
+  registerUsers,
+  root,
+  startServer,
+  stopServer,
+  summarize,
+  threadAffinity,
+  writeReport,
+} from './lib.mjs';
 
 const quick = flag('quick', false) === true;
 const SUBSCRIBERS = Number(flag('subscribers', quick ? 100 : 1000));
@@ -42,7 +58,10 @@ async function parleyTarget() {
   };
   let key;
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli.js', 'api-key', 'create', 'bench', '--scopes', 'notify'], { cwd: root, env: { ...process.env, ...parleyEnvironment } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli.js', 'api-key', 'create', 'bench', '--scopes', 'notify'], {
+      cwd: root,
+      env: { ...process.env, ...parleyEnvironment },
+    });
     key = /pk_[A-Za-z0-9]+_[A-Za-z0-9_-]+/.exec(stdout)?.[0];
   } catch (error) {
     return unavailable(`\`npm run cli -- api-key create\` failed (${String(error.stderr ?? error.message).split('\n')[0]})`);
@@ -69,7 +88,13 @@ async function parleyTarget() {
 async function bareTarget() {
   const port = 3262;
   const server = await startServer('bench/peers/bare-server.mjs', { PORT: String(port) }, { port, cores: budget.server });
-  return { name: 'bare socket.io emit', url: `http://127.0.0.1:${port}`, server, tokens: Array.from({ length: SUBSCRIBERS }, (_, k) => mintAccessToken({ id: `u${k}`, displayName: 'peer' }, `u${k}`)), key: 'none' };
+  return {
+    name: 'bare socket.io emit',
+    url: `http://127.0.0.1:${port}`,
+    server,
+    tokens: Array.from({ length: SUBSCRIBERS }, (_, k) => mintAccessToken({ id: `u${k}`, displayName: 'peer' }, `u${k}`)),
+    key: 'none',
+  };
 }
 
 async function subscribe(target) {
@@ -78,7 +103,15 @@ async function subscribe(target) {
   for (let w = 0; w * share < SUBSCRIBERS; w++) {
     const child = fork(new URL('./load/live-worker.mjs', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const ready = new Promise((resolve, reject) => child.once('message', (m) => (m.type === 'ready' ? resolve() : reject(new Error(m.error)))));
-    child.send({ type: 'config', cfg: { url: target.url, channel: CHANNEL, tokens: target.tokens.slice(w * share, (w + 1) * share), sampleEvery: Math.max(1, Math.round(SUBSCRIBERS / 50)) } });
+    child.send({
+      type: 'config',
+      cfg: {
+        url: target.url,
+        channel: CHANNEL,
+        tokens: target.tokens.slice(w * share, (w + 1) * share),
+        sampleEvery: Math.max(1, Math.round(SUBSCRIBERS / 50)),
+      },
+    });
     target.workers.push({ child, ready });
   }
   await Promise.all(target.workers.map((w) => w.ready));
@@ -109,7 +142,9 @@ async function round(target, durationMs = DURATION) {
     Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < stopAt) {
         const t0 = performance.now();
-        const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ data: { sentAt: now(), seq: seq++ } }) }).catch(() => null);
+        const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ data: { sentAt: now(), seq: seq++ } }) }).catch(
+          () => null,
+        );
         await res?.arrayBuffer();
         if (res?.status === 201) publishLatencies.push(performance.now() - t0);
         else failed++;

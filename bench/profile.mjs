@@ -18,7 +18,11 @@ const databaseUrl = process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSy
 const budget = coreBudget();
 pinSelf(budget.clients);
 console.log(`cores: ${budget.note}`);
-const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, bcryptCost: 4 }), { port, cores: budget.server, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`] });
+const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, bcryptCost: 4 }), {
+  port,
+  cores: budget.server,
+  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`],
+});
 const tokens = (await registerUsers(url, 100, 'profile')).map((u) => u.accessToken);
 // V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
 const loadStart = Number(process.hrtime.bigint() / 1000n);
@@ -44,7 +48,11 @@ const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.'
 const label = (url) => (url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'parley '));
 /** Package (or file of ours, or node: module) a frame belongs to. */
 const owner = (url) => {
-  if (url.includes('node_modules/')) return label(url).split('/').slice(0, label(url).startsWith('@') ? 2 : 1).join('/');
+  if (url.includes('node_modules/'))
+    return label(url)
+      .split('/')
+      .slice(0, label(url).startsWith('@') ? 2 : 1)
+      .join('/');
   if (url.includes('/dist/')) return label(url);
   return url.startsWith('node:') ? url : null;
 };

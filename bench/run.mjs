@@ -41,7 +41,9 @@ const quick = flag('quick', false) === true;
 // rooms × members / senders per room: 5, 50 and 500 members, one or two senders up to every member
 const FULL_SHAPES = '20x5/1,20x5/all,10x10/all,4x50/2,4x50/all,2x500/1,2x500/2,2x500/all';
 const QUICK_SHAPES = '4x5/1,4x5/all,2x50/2,1x500/1';
-const SHAPES = String(flag('shapes', quick ? QUICK_SHAPES : FULL_SHAPES)).split(',').map(parseShape);
+const SHAPES = String(flag('shapes', quick ? QUICK_SHAPES : FULL_SHAPES))
+  .split(',')
+  .map(parseShape);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
 const DURATION = Number(process.env.BENCH_DURATION_MS ?? (quick ? 2000 : 6000));
 const IN_FLIGHT = Number(flag('in-flight', 2));
@@ -93,8 +95,21 @@ const catalogue = {
     script: 'bench/peers/bare-server.mjs',
     prepare: peerTokens,
   }),
-  sqlite: () => ({ name: 'parley sqlite', port: 3203, database: Promise.resolve(`sqlite:${join(tmp(), 'app.sqlite')}`), script: 'dist/main.js', parley: true }),
-  mariadb: () => ({ name: 'parley mariadb', port: 3204, database: freshMysql(), script: 'dist/main.js', parley: true, services: ['mariadbd', 'mysqld'] }),
+  sqlite: () => ({
+    name: 'parley sqlite',
+    port: 3203,
+    database: Promise.resolve(`sqlite:${join(tmp(), 'app.sqlite')}`),
+    script: 'dist/main.js',
+    parley: true,
+  }),
+  mariadb: () => ({
+    name: 'parley mariadb',
+    port: 3204,
+    database: freshMysql(),
+    script: 'dist/main.js',
+    parley: true,
+    services: ['mariadbd', 'mysqld'],
+  }),
 };
 const candidates = WANTED.map((w) => {
   if (!catalogue[w]) throw new Error(`unknown target "${w}" (bare, durable, sqlite, mariadb)`);
@@ -102,7 +117,11 @@ const candidates = WANTED.map((w) => {
   c.database?.catch(() => undefined);
   c.url = `http://127.0.0.1:${c.port}`;
   c.start = async () =>
-    startServer(c.script, c.parley ? parleyEnv({ port: c.port, databaseUrl: await c.database, bcryptCost: 12 }) : { PORT: String(c.port), ...c.env }, { port: c.port, ...probed });
+    startServer(
+      c.script,
+      c.parley ? parleyEnv({ port: c.port, databaseUrl: await c.database, bcryptCost: 12 }) : { PORT: String(c.port), ...c.env },
+      { port: c.port, ...probed },
+    );
   c.prepare ??= () => parleyTokens(c.url);
   return c;
 });
@@ -137,7 +156,12 @@ async function measureStorm(target, email) {
   const pending = [];
   const storming = (async () => {
     while (!stop) {
-      pending.push(post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(() => logins.ok++, () => logins.refused++));
+      pending.push(
+        post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(
+          () => logins.ok++,
+          () => logins.refused++,
+        ),
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -146,7 +170,9 @@ async function measureStorm(target, email) {
   await storming;
   await Promise.all(pending);
   const round = { calm, storm, logins, ratio: storm.ack.p99 / calm.ack.p99 };
-  console.log(`${target.name}: ack p99 ${calm.ack.p99.toFixed(1)} ms without, ${storm.ack.p99.toFixed(1)} ms during a 20/s login storm (${round.ratio.toFixed(2)}×); logins ${logins.ok} ok, ${logins.refused} refused`);
+  console.log(
+    `${target.name}: ack p99 ${calm.ack.p99.toFixed(1)} ms without, ${storm.ack.p99.toFixed(1)} ms during a 20/s login storm (${round.ratio.toFixed(2)}×); logins ${logins.ok} ok, ${logins.refused} refused`,
+  );
   return round;
 }
 
@@ -176,7 +202,11 @@ function checkThreads(when) {
   for (const [i, target] of targets.entries()) {
     const a = threadAffinity(target.server.child.pid, budget.server);
     const c = checkCpuAccounting(target.server.child.pid);
-    results[i].affinity = { threads: Math.max(a.threads, results[i].affinity?.threads ?? 0), lists: { ...results[i].affinity?.lists, ...a.lists }, ok: a.ok && (results[i].affinity?.ok ?? true) };
+    results[i].affinity = {
+      threads: Math.max(a.threads, results[i].affinity?.threads ?? 0),
+      lists: { ...results[i].affinity?.lists, ...a.lists },
+      ok: a.ok && (results[i].affinity?.ok ?? true),
+    };
     results[i].cpuAccounting = c;
     console.log(
       `${target.name} ${when}: ${a.threads} threads, CPU lists ${JSON.stringify(a.lists)}${budget.pinned ? (a.ok ? ' (all pinned)' : ' — NOT ALL PINNED') : ''}; process CPU ${c.processCpuS.toFixed(2)} s, sum of its live threads ${c.sumOfThreadsCpuS.toFixed(2)} s (covered: ${c.covers})`,
@@ -201,14 +231,20 @@ try {
   console.log('\n== warm-up (not counted) ==');
   for (const target of targets) {
     await handshakes({ url: target.url, tokens: target.minted.slice(ROUNDS * HANDSHAKES, (ROUNDS + 1) * HANDSHAKES) });
-    await measureFanout(target, SHAPES.reduce((a, s) => (s.rooms * s.members * s.senders > a.rooms * a.members * a.senders ? s : a)), DURATION / 2);
+    await measureFanout(
+      target,
+      SHAPES.reduce((a, s) => (s.rooms * s.members * s.senders > a.rooms * a.members * a.senders ? s : a)),
+      DURATION / 2,
+    );
   }
   checkThreads('after the warm-up');
   console.log(`\n== handshakes: ${ROUNDS} rounds of ${HANDSHAKES} ==`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, target] of targets.entries()) {
       const hs = await handshakes({ url: target.url, tokens: target.minted.slice(round * HANDSHAKES, (round + 1) * HANDSHAKES) });
-      console.log(`${target.name}: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`);
+      console.log(
+        `${target.name}: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`,
+      );
       delete hs.sockets;
       results[i].hsRounds.push(hs);
     }
@@ -222,9 +258,7 @@ try {
   if (flag('no-storm', false) !== true && targets.some((t) => t.parley)) {
     console.log(`\n== login storm (${STORM_SHAPE.label}): ${ROUNDS} rounds, each the fan-out without and then with the storm ==`);
     const stormers = await Promise.all(
-      targets.map(async (target) =>
-        target.parley ? (await registerUsers(target.url, 1, 'storm'))[0].user.email : null,
-      ),
+      targets.map(async (target) => (target.parley ? (await registerUsers(target.url, 1, 'storm'))[0].user.email : null)),
     );
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, target] of targets.entries()) if (stormers[i]) (results[i].stormRounds ??= []).push(await measureStorm(target, stormers[i]));
@@ -308,7 +342,17 @@ const markdown = lines.join('\n');
 const files = writeReport(quick ? 'bench-quick' : 'bench', markdown, {
   machine: m,
   budget,
-  config: { quick, shapes: SHAPES, rounds: ROUNDS, durationMs: DURATION, inFlight: IN_FLIGHT, handshakes: HANDSHAKES, idleSockets: IDLE_SOCKETS, stormShape: STORM_SHAPE, workers: WORKERS },
+  config: {
+    quick,
+    shapes: SHAPES,
+    rounds: ROUNDS,
+    durationMs: DURATION,
+    inFlight: IN_FLIGHT,
+    handshakes: HANDSHAKES,
+    idleSockets: IDLE_SOCKETS,
+    stormShape: STORM_SHAPE,
+    workers: WORKERS,
+  },
   results,
   micro,
 });

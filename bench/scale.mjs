@@ -51,9 +51,19 @@ console.log(`cores: ${budget.note}; ${SOCKETS} sockets`);
 
 const databaseUrl = String(flag('database', `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-scale-')), 'app.sqlite')}`));
 const env = { ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }), WS_MAX_CONNECTIONS_PER_USER: '10000', WS_CONNECT_RATE_LIMIT: '100000000/1s' };
-const server = await startServer('dist/main.js', env, { port, ipc: true, nodeArgs: MEMORY_PROBE_ARGS, cores: budget.server, nofile: Math.min(hard, SOCKETS + 2000), timeoutMs: 60_000 });
+const server = await startServer('dist/main.js', env, {
+  port,
+  ipc: true,
+  nodeArgs: MEMORY_PROBE_ARGS,
+  cores: budget.server,
+  nofile: Math.min(hard, SOCKETS + 2000),
+  timeoutMs: 60_000,
+});
 const pid = server.child.pid;
-const users = (await registerUsers(url, Math.max(20, Math.ceil(SOCKETS / 5000)), 'scale')).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
+const users = (await registerUsers(url, Math.max(20, Math.ceil(SOCKETS / 5000)), 'scale')).map((u) => ({
+  id: u.user.id,
+  displayName: u.user.displayName,
+}));
 
 /** The server's CPU over `seconds` of doing nothing but what the sockets make it do. */
 async function idleCpu(seconds) {
@@ -77,7 +87,10 @@ const share = Math.ceil(SOCKETS / workerCount);
 const workers = [];
 const connectStart = performance.now();
 for (let w = 0; w < workerCount; w++) {
-  const child = fork(new URL('./load/idle-worker.mjs', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+  const child = fork(new URL('./load/idle-worker.mjs', import.meta.url).pathname, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--max-old-space-size=4096'],
+  });
   const count = Math.min(share, SOCKETS - w * share);
   const connected = new Promise((resolve) => child.once('message', resolve));
   child.send({ type: 'config', cfg: { url, users, from: w * share, count, localAddresses: addresses, parallel: 100 } });
@@ -88,7 +101,9 @@ const connectSeconds = (performance.now() - connectStart) / 1000;
 const connected = reports.reduce((a, r) => a + r.connected, 0);
 const failures = {};
 for (const r of reports) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
-console.log(`${connected} of ${SOCKETS} sockets connected and authenticated in ${connectSeconds.toFixed(1)} s (${(connected / connectSeconds).toFixed(0)}/s); failures ${JSON.stringify(failures)}`);
+console.log(
+  `${connected} of ${SOCKETS} sockets connected and authenticated in ${connectSeconds.toFixed(1)} s (${(connected / connectSeconds).toFixed(0)}/s); failures ${JSON.stringify(failures)}`,
+);
 
 await new Promise((r) => setTimeout(r, 3000));
 const loaded = await memoryAfterGc(server);

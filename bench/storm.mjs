@@ -55,13 +55,17 @@ const budget = coreBudget();
 pinSelf(budget.clients);
 const hard = openFilesHardLimit();
 if (SOCKETS + 500 > hard) {
-  console.log(`\n!! ${SOCKETS} sockets need more open files than the hard limit here (${hard}, ulimit -Hn); expect refused connections. Raise it (LimitNOFILE, limits.conf, docker --ulimit nofile=…) for this size.\n`);
+  console.log(
+    `\n!! ${SOCKETS} sockets need more open files than the hard limit here (${hard}, ulimit -Hn); expect refused connections. Raise it (LimitNOFILE, limits.conf, docker --ulimit nofile=…) for this size.\n`,
+  );
 }
 const databaseUrl = String(flag('database', `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-storm-')), 'app.sqlite')}`));
 const mysql = databaseUrl.startsWith('mysql') ? await freshMysql(databaseUrl) : null;
 const env = { ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }), WS_MAX_CONNECTIONS_PER_USER: '10000' };
 const start = () => startServer('dist/main.js', env, { port, cores: budget.server, nofile: hard, timeoutMs: 60_000 });
-console.log(`cores: ${budget.note}; ${SOCKETS} sockets in ${ROOMS} rooms, ${SENDERS_PER_ROOM} sender(s) per room, ${RATE} sends/s in all; ${databaseUrl.split(':')[0]}`);
+console.log(
+  `cores: ${budget.note}; ${SOCKETS} sockets in ${ROOMS} rooms, ${SENDERS_PER_ROOM} sender(s) per room, ${RATE} sends/s in all; ${databaseUrl.split(':')[0]}`,
+);
 
 async function freshMysql(uri) {
   const db = new URL(uri).pathname.slice(1);
@@ -77,14 +81,22 @@ async function mysqlStatus() {
 }
 
 let server = await start();
-const users = (await registerUsers(url, Math.max(20, Math.ceil(SOCKETS / 2000)), 'storm')).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
+const users = (await registerUsers(url, Math.max(20, Math.ceil(SOCKETS / 2000)), 'storm')).map((u) => ({
+  id: u.user.id,
+  displayName: u.user.displayName,
+}));
 
 // One seed message per room before the clients join: every socket then has a message id to
 // resume from, whatever happens before the kill.
 const acked = {};
 await Promise.all(
   Array.from({ length: ROOMS }, async (_, r) => {
-    const socket = io(`${url}/chat`, { auth: { token: mintAccessToken(users[0], `seed-${r}`) }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const socket = io(`${url}/chat`, {
+      auth: { token: mintAccessToken(users[0], `seed-${r}`) },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
     await new Promise((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
@@ -104,7 +116,10 @@ const workers = [];
 const progress = new Map();
 const connectStart = now();
 for (let w = 0; w < workerCount; w++) {
-  const child = fork(new URL('./load/storm-worker.mjs', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+  const child = fork(new URL('./load/storm-worker.mjs', import.meta.url).pathname, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--max-old-space-size=4096'],
+  });
   const ready = new Promise((resolve) => child.on('message', (m) => (m.type === 'ready' ? resolve() : m.type === 'progress' && progress.set(w, m))));
   child.send({
     type: 'config',
@@ -142,7 +157,8 @@ const ask = (type, payload, reply) =>
         }),
     ),
   );
-const totals = () => [...progress.values()].reduce((a, p) => ({ connected: a.connected + p.connected, back: a.back + p.back }), { connected: 0, back: 0 });
+const totals = () =>
+  [...progress.values()].reduce((a, p) => ({ connected: a.connected + p.connected, back: a.back + p.back }), { connected: 0, back: 0 });
 
 // once a second: the server's CPU (event loop, other threads), the database's, the clients' state
 const services = servicePids(mysql ? ['mariadbd', 'mysqld'] : []);
@@ -194,7 +210,11 @@ while (now() - killAt < DEADLINE_SECONDS * 1000) {
   }
 }
 const backSeenAt = now();
-console.log(allBack ? `every socket back and caught up (seen ${((backSeenAt - killAt) / 1000).toFixed(1)} s after the kill)` : `!! not every socket back within ${DEADLINE_SECONDS} s: ${totals().back} of ${SOCKETS}`);
+console.log(
+  allBack
+    ? `every socket back and caught up (seen ${((backSeenAt - killAt) / 1000).toFixed(1)} s after the kill)`
+    : `!! not every socket back within ${DEADLINE_SECONDS} s: ${totals().back} of ${SOCKETS}`,
+);
 console.log(`after phase: ${AFTER_SECONDS} s`);
 await sleep(AFTER_SECONDS * 1000);
 const end = now();
@@ -238,7 +258,14 @@ const load = (points) => ({
   serverMainPct: { mean: mean(points.map((p) => p.serverMainPct ?? 0)), peak: peak(points.map((p) => p.serverMainPct ?? 0)) },
   serverOtherPct: { mean: mean(points.map((p) => p.serverOtherPct ?? 0)), peak: peak(points.map((p) => p.serverOtherPct ?? 0)) },
   dbCpuPct: services.length ? { mean: mean(points.map((p) => p.dbCpuPct)), peak: peak(points.map((p) => p.dbCpuPct)) } : null,
-  dbPerSec: mysql ? Object.fromEntries(['Questions', 'Com_select', 'Com_insert', 'Innodb_data_fsyncs'].map((k) => [k, { mean: mean(points.map((p) => p.dbPerSec?.[k] ?? 0)), peak: peak(points.map((p) => p.dbPerSec?.[k] ?? 0)) }])) : null,
+  dbPerSec: mysql
+    ? Object.fromEntries(
+        ['Questions', 'Com_select', 'Com_insert', 'Innodb_data_fsyncs'].map((k) => [
+          k,
+          { mean: mean(points.map((p) => p.dbPerSec?.[k] ?? 0)), peak: peak(points.map((p) => p.dbPerSec?.[k] ?? 0)) },
+        ]),
+      )
+    : null,
 });
 const loadNormal = load(normalTl);
 const loadRecovery = load(during);
@@ -254,11 +281,24 @@ const markdown = [
   '',
   '| server up again after s | every socket back and caught up after s (target ≤ 60) | per socket back after s p50 / p99 | resuming joins (failed) | join ack p50 / p99 ms | messages replayed through `since` | acknowledged messages checked on every client of their room | missing |',
   '|---|---|---|---|---|---|---|---|',
-  `| ${secs(restartedAt - killAt)} | ${allBackAt ? secs(allBackAt - killAt) : `not within ${DEADLINE_SECONDS}`} | ${f1(percentile([...backTimes].sort((a, b) => a - b), 50))} / ${f1(percentile([...backTimes].sort((a, b) => a - b), 99))} | ${joins.length} (${JSON.stringify(joinFailures)}) | ${f1(joinSummary.p50)} / ${f1(joinSummary.p99)} | ${stopped.reduce((a, s) => a + s.sinceMessages, 0)} | ${ackedCount} messages, ${checked} (message, client) pairs | ${missing === 0 ? '**0**' : `**${missing} on ${socketsMissing} sockets** ${JSON.stringify(verified.flatMap((v) => v.examples).slice(0, 3))}`} |`,
+  `| ${secs(restartedAt - killAt)} | ${allBackAt ? secs(allBackAt - killAt) : `not within ${DEADLINE_SECONDS}`} | ${f1(
+    percentile(
+      [...backTimes].sort((a, b) => a - b),
+      50,
+    ),
+  )} / ${f1(
+    percentile(
+      [...backTimes].sort((a, b) => a - b),
+      99,
+    ),
+  )} | ${joins.length} (${JSON.stringify(joinFailures)}) | ${f1(joinSummary.p50)} / ${f1(joinSummary.p99)} | ${stopped.reduce((a, s) => a + s.sinceMessages, 0)} | ${ackedCount} messages, ${checked} (message, client) pairs | ${missing === 0 ? '**0**' : `**${missing} on ${socketsMissing} sockets** ${JSON.stringify(verified.flatMap((v) => v.examples).slice(0, 3))}`} |`,
   '',
   '| phase | e2e p50 / p99 ms | ack p50 / p99 ms | samples (e2e, ack) |',
   '|---|---|---|---|',
-  ...Object.entries(phases).map(([name, p]) => `| ${name === 'recovery' ? 'recovery (clients already back)' : name} | ${f1(p.e2e.p50)} / ${f1(p.e2e.p99)} | ${f1(p.ack.p50)} / ${f1(p.ack.p99)} | ${p.e2e.n}, ${p.ack.n} |`),
+  ...Object.entries(phases).map(
+    ([name, p]) =>
+      `| ${name === 'recovery' ? 'recovery (clients already back)' : name} | ${f1(p.e2e.p50)} / ${f1(p.e2e.p99)} | ${f1(p.ack.p50)} / ${f1(p.ack.p99)} | ${p.e2e.n}, ${p.ack.n} |`,
+  ),
   '',
   `Recovery p99 ÷ normal p99 (target ≤ 2): e2e ${(phases.recovery.e2e.p99 / phases.normal.e2e.p99).toFixed(2)}×, ack ${(phases.recovery.ack.p99 / phases.normal.ack.p99).toFixed(2)}×.`,
   '',
@@ -267,15 +307,39 @@ const markdown = [
   `| server event loop, % of a core | ${pct(loadNormal.serverMainPct)} | ${pct(loadRecovery.serverMainPct)} |`,
   `| server's other threads (SQLite writer, bcrypt, libuv, GC), % of a core | ${pct(loadNormal.serverOtherPct)} | ${pct(loadRecovery.serverOtherPct)} |`,
   ...(loadNormal.dbCpuPct ? [`| MariaDB CPU, % of a core | ${pct(loadNormal.dbCpuPct)} | ${pct(loadRecovery.dbCpuPct)} |`] : []),
-  ...(loadNormal.dbPerSec ? Object.keys(loadNormal.dbPerSec).map((k) => `| MariaDB ${k}/s (server-wide) | ${pct(loadNormal.dbPerSec[k])} | ${pct(loadRecovery.dbPerSec[k])} |`) : []),
+  ...(loadNormal.dbPerSec
+    ? Object.keys(loadNormal.dbPerSec).map(
+        (k) => `| MariaDB ${k}/s (server-wide) | ${pct(loadNormal.dbPerSec[k])} | ${pct(loadRecovery.dbPerSec[k])} |`,
+      )
+    : []),
   '',
   `Sends that failed (in flight at the kill, never acknowledged, not required anywhere): ${stopped.reduce((a, s) => a + s.failedSends, 0)}. Resumes refused because \`since\` was unknown to the restarted server (a lost message): ${lostSince.length}. Server threads ${affinity.threads}, ${budget.pinned ? (affinity.ok ? 'all pinned' : `NOT ALL PINNED ${JSON.stringify(affinity.lists)}`) : 'not pinned'}.`,
 ].join('\n');
 const files = writeReport(`storm-${SOCKETS}`, markdown, {
   machine: m,
   budget,
-  config: { sockets: SOCKETS, rooms: ROOMS, sendersPerRoom: SENDERS_PER_ROOM, rate: RATE, normalSeconds: NORMAL_SECONDS, afterSeconds: AFTER_SECONDS, backoffMinMs: BACKOFF_MIN, backoffMaxMs: BACKOFF_MAX, database: databaseUrl.split(':')[0], workers: workerCount, addresses },
-  times: { go, killAt, restartedAt, allBackAt, end, serverUpAfterS: (restartedAt - killAt) / 1000, allBackAfterS: allBackAt ? (allBackAt - killAt) / 1000 : null },
+  config: {
+    sockets: SOCKETS,
+    rooms: ROOMS,
+    sendersPerRoom: SENDERS_PER_ROOM,
+    rate: RATE,
+    normalSeconds: NORMAL_SECONDS,
+    afterSeconds: AFTER_SECONDS,
+    backoffMinMs: BACKOFF_MIN,
+    backoffMaxMs: BACKOFF_MAX,
+    database: databaseUrl.split(':')[0],
+    workers: workerCount,
+    addresses,
+  },
+  times: {
+    go,
+    killAt,
+    restartedAt,
+    allBackAt,
+    end,
+    serverUpAfterS: (restartedAt - killAt) / 1000,
+    allBackAfterS: allBackAt ? (allBackAt - killAt) / 1000 : null,
+  },
   backTimesS: summarize(backTimes),
   joins: { count: joins.length, failures: joinFailures, ack: joinSummary, replayed: stopped.reduce((a, s) => a + s.sinceMessages, 0) },
   proof: { acked: ackedCount, checkedPairs: checked, missing, socketsMissing, examples: verified.flatMap((v) => v.examples), lostSince },

@@ -9,7 +9,21 @@
 import { fork } from 'node:child_process';
 import { cpuSecondsOfAll, summarize } from '../lib.mjs';
 
-export async function fanout({ urls, url, tokens, rooms, members, senders, inFlight = 2, durationMs = 6000, workers = 1, roomPrefix = 'bench', pids = [], services = {}, sampleEvery }) {
+export async function fanout({
+  urls,
+  url,
+  tokens,
+  rooms,
+  members,
+  senders,
+  inFlight = 2,
+  durationMs = 6000,
+  workers = 1,
+  roomPrefix = 'bench',
+  pids = [],
+  services = {},
+  sampleEvery,
+}) {
   const targets = urls ?? [url];
   const sockets = rooms * members;
   if (tokens.length < sockets) throw new Error(`fanout needs ${sockets} tokens, got ${tokens.length}`);
@@ -24,7 +38,10 @@ export async function fanout({ urls, url, tokens, rooms, members, senders, inFli
       child.once('message', (m) => (m.type === 'ready' ? resolve() : reject(new Error(m.error))));
       child.once('exit', (code) => reject(new Error(`load worker exited with ${code}`)));
     });
-    child.send({ type: 'config', cfg: { urls: targets, tokens: tokens.slice(from, to), from, rooms, senders, inFlight, durationMs, roomPrefix, sampleEvery: every } });
+    child.send({
+      type: 'config',
+      cfg: { urls: targets, tokens: tokens.slice(from, to), from, rooms, senders, inFlight, durationMs, roomPrefix, sampleEvery: every },
+    });
     procs.push({ child, ready });
   }
   await Promise.all(procs.map((p) => p.ready));
@@ -72,5 +89,10 @@ export function parseShape(text) {
   if (!m) throw new Error(`bad shape "${text}": expected ROOMSxMEMBERS/SENDERS, e.g. 20x5/1 or 2x500/all`);
   const rooms = Number(m[1]);
   const members = Number(m[2]);
-  return { rooms, members, senders: m[3] === 'all' ? members : Math.min(members, Number(m[3])), label: `${rooms}×${members}, ${m[3] === 'all' || Number(m[3]) >= members ? 'all' : m[3]} sending` };
+  return {
+    rooms,
+    members,
+    senders: m[3] === 'all' ? members : Math.min(members, Number(m[3])),
+    label: `${rooms}×${members}, ${m[3] === 'all' || Number(m[3]) >= members ? 'all' : m[3]} sending`,
+  };
 }

@@ -29,9 +29,11 @@ async function open(token) {
 
 try {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(50, cfg.tokens.length) }, async () => {
-    while (next < cfg.tokens.length) await open(cfg.tokens[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(50, cfg.tokens.length) }, async () => {
+      while (next < cfg.tokens.length) await open(cfg.tokens[next++]);
+    }),
+  );
 } catch (error) {
   process.send({ type: 'error', error: String(error?.message ?? error) }, () => process.exit(1));
   await new Promise(() => {});

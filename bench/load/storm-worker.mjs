@@ -78,7 +78,18 @@ function open(i) {
     timeout: 20_000,
     localAddress: cfg.localAddresses[index % cfg.localAddresses.length],
   });
-  const st = { socket, room, sender: member < cfg.sendersPerRoom, ids: new Set(), lastId: undefined, back: false, everDown: false, generation: 0, downAt: null, backAt: null };
+  const st = {
+    socket,
+    room,
+    sender: member < cfg.sendersPerRoom,
+    ids: new Set(),
+    lastId: undefined,
+    back: false,
+    everDown: false,
+    generation: 0,
+    downAt: null,
+    backAt: null,
+  };
   socket.on('message:new', (m) => {
     if (m.room !== room) return;
     track(st, m.id);
@@ -140,7 +151,19 @@ process.on('message', async (m) => {
     await sleep(1500); // the last deliveries land
     const backTimes = states.filter((s) => s.backAt !== null).map((s) => s.backAt);
     const notBack = states.filter((s) => !s.back).length;
-    process.send({ type: 'stopped', ackedIds, acks, e2e, joins, joinFailures, sinceMessages, failedSends, backTimes, notBack, lostSince: states.filter((s) => s.sinceLost).map((s) => s.sinceLost) });
+    process.send({
+      type: 'stopped',
+      ackedIds,
+      acks,
+      e2e,
+      joins,
+      joinFailures,
+      sinceMessages,
+      failedSends,
+      backTimes,
+      notBack,
+      lostSince: states.filter((s) => s.sinceLost).map((s) => s.sinceLost),
+    });
   }
   if (m.type === 'verify') {
     let missing = 0;

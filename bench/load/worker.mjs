@@ -72,7 +72,16 @@ async function sender({ socket, room }) {
 await Promise.all(sockets.filter((s) => s.sender).flatMap((s) => Array.from({ length: cfg.inFlight }, () => sender(s))));
 await new Promise((r) => setTimeout(r, 300)); // let the last deliveries land
 const cpu = process.cpuUsage(cpuStart);
-process.send({ type: 'stopped', acked, failed, delivered, ackLatencies, deliveryLatencies, sendWindowMs: lastAck - started, cpuMs: (cpu.user + cpu.system) / 1000 });
+process.send({
+  type: 'stopped',
+  acked,
+  failed,
+  delivered,
+  ackLatencies,
+  deliveryLatencies,
+  sendWindowMs: lastAck - started,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+});
 await new Promise((resolve) => process.on('message', (m) => m.type === 'close' && resolve()));
 for (const { socket } of sockets) socket.close();
 process.exit(0);

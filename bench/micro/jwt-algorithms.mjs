@@ -13,7 +13,15 @@ import { flag, machine, summarize, writeReport } from '../lib.mjs';
 const quick = flag('quick', false) === true;
 const BATCHES = quick ? 20 : 200;
 const PER_BATCH = quick ? 50 : 200;
-const claims = { sub: '01J0000000000000000000000', sid: '01J0000000000000000000001', role: 'user', name: 'Bench', ev: true, typ: 'access', jti: '01J0000000000000000000002' };
+const claims = {
+  sub: '01J0000000000000000000000',
+  sid: '01J0000000000000000000001',
+  role: 'user',
+  name: 'Bench',
+  ev: true,
+  typ: 'access',
+  jti: '01J0000000000000000000002',
+};
 const options = { issuer: 'parley', audience: 'parley-clients' };
 
 const secret = randomBytes(48);
@@ -36,7 +44,12 @@ const keys = {
   })(),
 };
 
-const webCryptoParams = { HS256: { name: 'HMAC', hash: 'SHA-256' }, RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, ES256: { name: 'ECDSA', namedCurve: 'P-256' }, EdDSA: { name: 'Ed25519' } };
+const webCryptoParams = {
+  HS256: { name: 'HMAC', hash: 'SHA-256' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+  EdDSA: { name: 'Ed25519' },
+};
 const cryptoKey = (alg, keyObject) =>
   alg === 'HS256'
     ? webcrypto.subtle.importKey('raw', secret, webCryptoParams[alg], false, ['verify'])
@@ -60,7 +73,13 @@ const measureSync = (fn) =>
 
 const rows = [];
 for (const [alg, key] of Object.entries(keys)) {
-  const token = await new SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).setIssuedAt().setIssuer(options.issuer).setAudience(options.audience).setExpirationTime('1h').sign(key.sign);
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg, kid: 'k1' })
+    .setIssuedAt()
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setExpirationTime('1h')
+    .sign(key.sign);
   let jsonwebtoken = null;
   if (alg !== 'EdDSA') {
     jwt.verify(token, key.verify, { ...options, algorithms: [alg] }); // throws if the token were not accepted
@@ -71,7 +90,9 @@ for (const [alg, key] of Object.entries(keys)) {
   const jose = await measure(() => jwtVerify(token, webKey, { ...options, algorithms: [alg] }));
   const joseKeyObject = await measure(() => jwtVerify(token, key.verify, { ...options, algorithms: [alg] }));
   rows.push({ alg, tokenBytes: token.length, jsonwebtoken, jose, joseKeyObject });
-  console.log(`${alg}: jsonwebtoken ${jsonwebtoken ? `${jsonwebtoken.p50.toFixed(2)} µs` : 'n/a'}, jose ${jose.p50.toFixed(2)} µs with a CryptoKey, ${joseKeyObject.p50.toFixed(2)} µs with a KeyObject (p50 per verify)`);
+  console.log(
+    `${alg}: jsonwebtoken ${jsonwebtoken ? `${jsonwebtoken.p50.toFixed(2)} µs` : 'n/a'}, jose ${jose.p50.toFixed(2)} µs with a CryptoKey, ${joseKeyObject.p50.toFixed(2)} µs with a KeyObject (p50 per verify)`,
+  );
 }
 const hs = rows.find((r) => r.alg === 'HS256');
 const m = machine();
@@ -84,7 +105,10 @@ const markdown = [
   '',
   '| algorithm | token bytes | jsonwebtoken µs | ÷ HS256 | jose µs (awaited, CryptoKey) | ÷ HS256 | jose µs (KeyObject) |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.alg} | ${r.tokenBytes} | ${f(r.jsonwebtoken)} | ${x(r.jsonwebtoken, hs.jsonwebtoken)} | ${f(r.jose)} | ${x(r.jose, hs.jose)} | ${f(r.joseKeyObject)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.alg} | ${r.tokenBytes} | ${f(r.jsonwebtoken)} | ${x(r.jsonwebtoken, hs.jsonwebtoken)} | ${f(r.jose)} | ${x(r.jose, hs.jose)} | ${f(r.joseKeyObject)} |`,
+  ),
 ].join('\n');
 const files = writeReport('micro-jwt', markdown, { machine: m, batches: BATCHES, perBatch: PER_BATCH, rows });
 console.log(`\n${markdown}\n\nwritten: ${files.md}, ${files.json}`);

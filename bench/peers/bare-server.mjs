@@ -137,8 +137,10 @@ chat.on('connection', (socket) => {
     if (typeof ack !== 'function') return;
     if (expired(socket)) return ack(fail('TOKEN_EXPIRED', 'token expired'));
     const { room, body, clientMsgId } = payload ?? {};
-    if (typeof room !== 'string' || !ROOM.test(room) || typeof body !== 'string' || body.length < 1 || body.length > 4000) return ack(fail('VALIDATION_FAILED', 'payload'));
-    if (clientMsgId !== undefined && (typeof clientMsgId !== 'string' || clientMsgId.length > 64)) return ack(fail('VALIDATION_FAILED', 'clientMsgId'));
+    if (typeof room !== 'string' || !ROOM.test(room) || typeof body !== 'string' || body.length < 1 || body.length > 4000)
+      return ack(fail('VALIDATION_FAILED', 'payload'));
+    if (clientMsgId !== undefined && (typeof clientMsgId !== 'string' || clientMsgId.length > 64))
+      return ack(fail('VALIDATION_FAILED', 'clientMsgId'));
     if (!socket.rooms.has(`room:${room}`)) return ack(fail('FORBIDDEN', 'not in the room'));
     const row = { id: ulid(), room, sender_id: user.id, body, client_msg_id: clientMsgId ?? null, created_at: new Date().toISOString() };
     if (store) {
