@@ -80,13 +80,13 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
 
   /** `auth:refresh`: a fresh access token of the same user; the socket keeps its rooms. */
   async refresh(socket: ParleySocket, token: string): Promise<{ expiresAt: string }> {
-    const next = this.accessAuth.authenticate(token);
+    const next = await this.accessAuth.authenticate(token);
     const current = socket.data.user;
     if (next.id !== current.id) throw new AppError('FORBIDDEN', 'The token belongs to another user');
     await this.accessAuth.assertEmailVerified(next);
     if (next.sid !== current.sid) {
-      await socket.leave(sessionRoom(current.sid));
-      await socket.join(sessionRoom(next.sid));
+      if (current.sid !== null) await socket.leave(sessionRoom(current.sid));
+      if (next.sid !== null) await socket.join(sessionRoom(next.sid));
     }
     socket.data.user = next;
     this.scheduleExpiry(socket);
@@ -113,13 +113,13 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       this.metrics.socketsConnected.dec({ namespace });
     });
     // A session may have ended while the handshake was in flight.
-    const endedReason = this.revocation.endedReason(user.sid);
+    const endedReason = user.sid === null ? null : this.revocation.endedReason(user.sid);
     if (endedReason) {
       socket.emit('session:revoked', { reason: endedReason });
       socket.disconnect();
       return;
     }
-    void socket.join([userRoom(user.id), sessionRoom(user.sid)]);
+    void socket.join(user.sid === null ? [userRoom(user.id)] : [userRoom(user.id), sessionRoom(user.sid)]);
     this.scheduleExpiry(socket);
   }
 
