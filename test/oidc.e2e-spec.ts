@@ -30,6 +30,7 @@ const CLIENTS = [
   { client_id: 'carol', alg: 'PS256' as const, claims: { name: 'Carol', email: 'taken@local.test', email_verified: true } },
   { client_id: 'erin', alg: 'EdDSA' as const, claims: { name: 'Erin', realm_access: { roles: 'admin' } } },
   { client_id: 'frank', alg: 'RS256' as const, claims: { name: 'Frank', realm_access: { roles: ['user'] } } },
+  { client_id: 'ALICE', alg: 'RS256' as const, claims: { name: 'Other Alice' } },
   { client_id: 'dave', alg: 'EdDSA' as const, ttl: 3, claims: { name: 'Dave' } },
 ];
 
@@ -64,6 +65,10 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     // the same (iss, sub) is the same user, whatever the token
     const again = (await me(await provider.token('alice')).expect(200)).body;
     expect(again.id).toBe(first.id);
+    // `sub` compares exactly: ALICE is someone else
+    const upper = (await me(await provider.token('ALICE')).expect(200)).body;
+    expect(upper).toMatchObject({ displayName: 'Other Alice', role: 'user' });
+    expect(upper.id).not.toBe(first.id);
   });
 
   it('takes displayName from preferred_username, and no email unless verified', async () => {
