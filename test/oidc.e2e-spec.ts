@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { closeAllSockets, connect, emitAck, nextEvent, receives, refusal, register, sleep } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+import { outboxMails } from './support/mail';
 import {
   decodeParts,
   forge,
@@ -84,6 +85,16 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     await me(local.accessToken).expect(200).expect((res) => expect(res.body).toMatchObject({ id: local.user.id, email: 'taken@local.test' }));
     // the external user has no password to sign in with
     await request(t.url).post('/auth/login').send({ email: 'taken@local.test', password: 'correct horse battery' }).expect(200);
+  });
+
+  it('gets no local password: login never matches and no reset link is mailed', async () => {
+    const alice = (await me(await provider.token('alice')).expect(200)).body;
+    await request(t.url).post('/auth/login').send({ email: alice.email, password: 'correct horse battery' }).expect(401);
+    await request(t.url).post('/auth/password/forgot').send({ email: alice.email }).expect(202);
+    await request(t.url).post('/auth/password/forgot').send({ email: 'taken@local.test' }).expect(202);
+    const outbox = t.env.MAIL_OUTBOX_DIR as string;
+    expect(await outboxMails(outbox, 'taken@local.test', 1)).toHaveLength(1);
+    expect(await outboxMails(outbox, alice.email, 1, 300)).toEqual([]);
   });
 
   it.each([

@@ -109,8 +109,9 @@ export class AuthService {
    */
   forgotPassword(email: string): void {
     setImmediate(() => {
-      void this.users.findByEmail(email).then(
-        (user) => user && this.mailer.sendPasswordReset(user),
+      // A user of the external provider has no local password and gets none this way.
+      void this.users.findByEmailWithPassword(email).then(
+        (user) => user?.passwordHash && this.mailer.sendPasswordReset(user),
         (error: unknown) => this.mailer.reportBackgroundFailure('password reset lookup', error),
       );
     });
