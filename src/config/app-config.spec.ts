@@ -203,7 +203,7 @@ describe('loadAppConfig', () => {
         issuer: 'https://id.example.com/realms/app',
         audience: 'parley',
         jwksUrl: null,
-        roleClaim: ['realm_access', 'roles'],
+        roleClaim: 'realm_access.roles',
       });
       expect(load({ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'https://id.example.com/keys' }).oidc?.jwksUrl).toBe(
         'https://id.example.com/keys',

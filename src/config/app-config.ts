@@ -69,8 +69,8 @@ export interface OidcConfig {
   readonly audience: string;
   /** null: from `<issuer>/.well-known/openid-configuration` */
   readonly jwksUrl: string | null;
-  /** dotted path of the claim that makes an admin, e.g. `realm_access.roles` */
-  readonly roleClaim: readonly string[] | null;
+  /** the claim that makes an admin: a name, or a dotted path such as `realm_access.roles` */
+  readonly roleClaim: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -368,7 +368,7 @@ function parseOidc(v: z.infer<typeof schema>): OidcConfig | null {
     issuer: v.OIDC_ISSUER,
     audience: v.OIDC_AUDIENCE,
     jwksUrl: v.OIDC_JWKS_URL ?? null,
-    roleClaim: v.OIDC_ROLE_CLAIM ? v.OIDC_ROLE_CLAIM.split('.') : null,
+    roleClaim: v.OIDC_ROLE_CLAIM ?? null,
   };
 }
 

@@ -28,7 +28,7 @@ const CACHE_MAX = 50_000;
 @Injectable()
 export class ExternalUsersService {
   private readonly cache = new Map<string, { user: ExternalUser; loadedAt: number }>();
-  private readonly roleClaim: readonly string[] | null;
+  private readonly roleClaim: string | null;
 
   constructor(
     config: AppConfig,
@@ -109,12 +109,20 @@ export class ExternalUsersService {
   }
 }
 
-/** `admin` when the claim at the dotted path equals `admin` or is an array containing it. */
-export function roleFrom(claims: Record<string, unknown>, path: readonly string[]): Role {
+/**
+ * `admin` when the claim equals `admin` or is an array containing it. The claim is the
+ * top-level one of that exact name when there is one (namespaced claims such as
+ * `https://app.example.com/roles` hold dots), else the dotted path.
+ */
+export function roleFrom(claims: Record<string, unknown>, claim: string): Role {
   let value: unknown = claims;
-  for (const segment of path) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'user';
-    value = (value as Record<string, unknown>)[segment];
+  if (Object.hasOwn(claims, claim)) {
+    value = claims[claim];
+  } else {
+    for (const segment of claim.split('.')) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'user';
+      value = (value as Record<string, unknown>)[segment];
+    }
   }
   return value === 'admin' || (Array.isArray(value) && value.includes('admin')) ? 'admin' : 'user';
 }
