@@ -16,6 +16,8 @@ export interface ProviderClient {
   alg?: ProviderAlg;
   /** access token lifetime in seconds */
   ttl?: number;
+  /** a public client of the authorization code flow (PKCE) returning to this URI */
+  redirectUri?: string;
 }
 
 export type PrivateJwk = JsonWebKey & { kid: string; alg: ProviderAlg };
@@ -38,17 +40,25 @@ export const clientSecret = (clientId: string) => `${clientId}-secret-0123456789
  * Starts oidc-provider (ESM, so in a child process of its own: test/fixtures/oidc-provider.mjs).
  * `port` and `keys` let a test restart "the same" provider, e.g. with a rotated key.
  */
-export async function startOidcProvider(clients: ProviderClient[], options: { port?: number; keys?: PrivateJwk[] } = {}): Promise<OidcProvider> {
+export async function startOidcProvider(
+  clients: ProviderClient[],
+  options: { port?: number; keys?: PrivateJwk[]; accounts?: Record<string, Record<string, unknown>> } = {},
+): Promise<OidcProvider> {
   const fixture = {
     port: options.port ?? 0,
     keys: options.keys,
+    accounts: options.accounts,
     clients: clients.map((client) => ({
       client_id: client.client_id,
-      client_secret: clientSecret(client.client_id),
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-      token_endpoint_auth_method: 'client_secret_post',
+      ...(client.redirectUri
+        ? { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [client.redirectUri], token_endpoint_auth_method: 'none' }
+        : {
+            client_secret: clientSecret(client.client_id),
+            grant_types: ['client_credentials'],
+            redirect_uris: [],
+            response_types: [],
+            token_endpoint_auth_method: 'client_secret_post',
+          }),
       x_claims: client.claims,
       x_alg: client.alg,
       x_ttl: client.ttl,
@@ -103,6 +113,47 @@ export const decodeParts = (token: string) => {
 export function forge(claims: Record<string, unknown>, key: PrivateJwk, header: Record<string, unknown> = {}): string {
   const defined = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
   return jwt.sign(defined, privateKeyOf(key), { algorithm: key.alg as jwt.Algorithm, header: { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header } as jwt.JwtHeader });
+}
+
+/**
+ * What a browser does between leaving for the provider and coming back: follows redirects
+ * with the provider's cookies and submits its development sign-in and consent forms.
+ * Returns the URL the provider sends the browser back to (redirect URI with code and state).
+ */
+export async function browseSignIn(authorizationUrl: string, login: string, redirectUri: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  let url = authorizationUrl;
+  let form: Record<string, string> | null = null;
+  for (let step = 0; step < 20; step++) {
+    const response = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: {
+        cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: form ? new URLSearchParams(form) : undefined,
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(';');
+      const at = pair.indexOf('=');
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    form = null;
+    const location = response.headers.get('location');
+    if (location) {
+      url = new URL(location, url).toString();
+      if (url.startsWith(redirectUri)) return url;
+      continue;
+    }
+    const page = await response.text();
+    const prompt = /name="prompt" value="(\w+)"/.exec(page)?.[1];
+    const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+    if (!prompt || !action) throw new Error(`unexpected page from the provider (${response.status}): ${page.slice(0, 300)}`);
+    url = new URL(action, url).toString();
+    form = prompt === 'login' ? { prompt, login, password: 'any' } : { prompt };
+  }
+  throw new Error('the sign-in did not come back');
 }
 
 /** A new signing key for the provider (e.g. to restart it with a rotated key). */
