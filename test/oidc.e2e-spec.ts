@@ -31,6 +31,7 @@ const CLIENTS = [
   { client_id: 'carol', alg: 'PS256' as const, claims: { name: 'Carol', email: 'taken@local.test', email_verified: true } },
   { client_id: 'erin', alg: 'EdDSA' as const, claims: { name: 'Erin', realm_access: { roles: 'admin' } } },
   { client_id: 'frank', alg: 'RS256' as const, claims: { name: 'Frank', realm_access: { roles: ['user'] } } },
+  { client_id: 'gina', alg: 'ES256' as const, claims: { name: 'Gina' } },
   { client_id: 'ALICE', alg: 'RS256' as const, claims: { name: 'Other Alice' } },
   { client_id: 'dave', alg: 'EdDSA' as const, ttl: 3, claims: { name: 'Dave' } },
 ];
@@ -70,6 +71,23 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     const upper = (await me(await provider.token('ALICE')).expect(200)).body;
     expect(upper).toMatchObject({ displayName: 'Other Alice', role: 'user' });
     expect(upper.id).not.toBe(first.id);
+  });
+
+  it('creates one user when many requests of a new identity arrive at once', async () => {
+    const token = await provider.token('gina');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => me(token)));
+    expect(answers.map((res) => res.status)).toEqual(Array(8).fill(200));
+    expect(new Set(answers.map((res) => res.body.id)).size).toBe(1);
+  });
+
+  it('follows a new name (and role) the provider gives the user, keeping the same user', async () => {
+    const token = await provider.token('frank');
+    const before = (await me(token).expect(200)).body;
+    const renamed = forge({ ...decodeParts(token).payload, name: 'Frank Renamed', realm_access: { roles: ['admin'] } }, key('RS256'));
+    expect((await me(renamed).expect(200)).body).toMatchObject({ id: before.id, displayName: 'Frank Renamed', role: 'admin' });
+    // a token without name claims leaves the name as it is
+    const silent = forge({ ...decodeParts(token).payload, name: undefined, realm_access: { roles: ['user'] } }, key('RS256'));
+    expect((await me(silent).expect(200)).body).toMatchObject({ id: before.id, displayName: 'Frank Renamed', role: 'user' });
   });
 
   it('takes displayName from preferred_username, and no email unless verified', async () => {

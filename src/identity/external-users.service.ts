@@ -20,6 +20,15 @@ export interface ExternalUser {
 const CACHE_TTL_MS = 5 * 60_000;
 const CACHE_MAX = 50_000;
 
+/** What the token says about the user: null where it says nothing (claim absent or not configured). */
+interface Claimed {
+  role: Role | null;
+  displayName: string | null;
+}
+
+const differs = (user: ExternalUser, claimed: Claimed) =>
+  (claimed.role !== null && claimed.role !== user.role) || (claimed.displayName !== null && claimed.displayName !== user.displayName);
+
 /**
  * Parley users behind external identities, created on first sight and keyed by (iss, sub) —
  * never linked to an existing account by email. After the first token, a user's tokens are
@@ -28,6 +37,7 @@ const CACHE_MAX = 50_000;
 @Injectable()
 export class ExternalUsersService {
   private readonly cache = new Map<string, { user: ExternalUser; loadedAt: number }>();
+  private readonly pending = new Map<string, Promise<ExternalUser>>();
   private readonly roleClaim: string | null;
 
   constructor(
@@ -40,17 +50,27 @@ export class ExternalUsersService {
   async userFor(claims: ExternalClaims): Promise<ExternalUser> {
     const cacheKey = `${claims.iss}\n${claims.sub}`;
     const cached = this.cache.get(cacheKey);
-    const claimedRole = this.roleClaim ? roleFrom(claims, this.roleClaim) : null;
-    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS && (claimedRole === null || claimedRole === cached.user.role)) {
-      return cached.user;
+    const claimed = { role: this.roleClaim ? roleFrom(claims, this.roleClaim) : null, displayName: nameClaim(claims) };
+    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS && !differs(cached.user, claimed)) return cached.user;
+    // Many sockets of one user arriving at once cost one lookup (and one provisioning).
+    let pending = this.pending.get(cacheKey);
+    if (!pending) {
+      pending = this.resolve(claims, claimed).finally(() => this.pending.delete(cacheKey));
+      this.pending.set(cacheKey, pending);
     }
-    let user = await this.load(claims);
-    if (!user) user = await this.provision(claims, claimedRole ?? 'user');
-    if (claimedRole !== null && claimedRole !== user.role) {
-      await this.db.getRepository(UserEntity).update({ id: user.id }, { role: claimedRole, updatedAt: new Date() });
-      user = { ...user, role: claimedRole };
-    }
+    const user = await pending;
     this.remember(cacheKey, user);
+    return user;
+  }
+
+  /** The stored user, created on first sight; the role and name follow the provider's claims. */
+  private async resolve(claims: ExternalClaims, claimed: Claimed): Promise<ExternalUser> {
+    let user = await this.load(claims);
+    if (!user) return this.provision(claims, claimed.role ?? 'user');
+    if (differs(user, claimed)) {
+      user = { ...user, role: claimed.role ?? user.role, displayName: claimed.displayName ?? user.displayName };
+      await this.db.getRepository(UserEntity).update({ id: user.id }, { role: user.role, displayName: user.displayName, updatedAt: new Date() });
+    }
     return user;
   }
 
@@ -79,7 +99,7 @@ export class ExternalUsersService {
         email,
         // No local password: bcrypt never matches an empty hash (PasswordHasher.verify).
         passwordHash: '',
-        displayName: displayNameFrom(claims),
+        displayName: nameClaim(claims) ?? 'User',
         role,
         emailVerifiedAt: email ? now : null,
         createdAt: now,
@@ -127,11 +147,12 @@ export function roleFrom(claims: Record<string, unknown>, claim: string): Role {
   return value === 'admin' || (Array.isArray(value) && value.includes('admin')) ? 'admin' : 'user';
 }
 
-export function displayNameFrom(claims: Record<string, unknown>): string {
+/** `name`, else `preferred_username`, trimmed to the display name's 50 characters; null without either. */
+export function nameClaim(claims: Record<string, unknown>): string | null {
   for (const claim of [claims.name, claims.preferred_username]) {
     if (typeof claim === 'string' && claim.trim().length > 0) return [...claim.trim()].slice(0, DisplayNameField.maxLength).join('');
   }
-  return 'User';
+  return null;
 }
 
 /** The `email` claim when `email_verified` is true and it looks like an address. */
