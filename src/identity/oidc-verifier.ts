@@ -123,6 +123,8 @@ export class OidcVerifier implements OnModuleInit {
       const parsed = importJwk(jwk);
       if (parsed) keys.set(parsed.kid, parsed.key);
     }
+    // A provider answering with no usable key is having a bad moment: keep what we have.
+    if (keys.size === 0) throw new Error('the JWKS has no signing key Parley can use');
     return keys;
   }
 }
@@ -164,7 +166,7 @@ function fitsAlgorithm(key: KeyObject, alg: string): boolean {
 }
 
 async function fetchJson(url: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
+  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   const text = await response.text();
   if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url} sent more than ${MAX_DOCUMENT_BYTES} bytes`);
