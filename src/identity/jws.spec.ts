@@ -57,6 +57,14 @@ describe('JWS', () => {
     }
   });
 
+  it.each(pairs)('answers false, never throws, for %s signatures of any length and for a key of another type', (alg, _, publicKey) => {
+    for (const signature of ['', 'AA', 'A'.repeat(86), 'A'.repeat(700)]) {
+      const jws = decodeJws(`${b64({ alg, kid: 'k' })}.${b64({})}.${signature}`);
+      expect(verifyJwsSignature(jws, { kid: 'k', alg, key: publicKey })).toBe(false);
+      expect(verifyJwsSignature(jws, { kid: 'k', alg, key: alg === 'HS256' ? ec.publicKey : secret })).toBe(false);
+    }
+  });
+
   it.each(['jku', 'x5u', 'jwk', 'crit'])('refuses a token with a %s header', (name) => {
     expect(() => decodeJws(compact('HS256', secret, { [name]: 'http://127.0.0.1:1/' }))).toThrow(/refused/);
   });

@@ -53,20 +53,28 @@ export function decodeJws(token: string): DecodedJws {
 /** The signature of `jws` by `key`, with the algorithm the key is pinned to (never the header's choice). */
 export function verifyJwsSignature(jws: DecodedJws, key: VerificationKey): boolean {
   if (jws.header.alg !== key.alg) return false;
-  const input = Buffer.from(jws.signingInput, 'utf8');
+  try {
+    return verifyWith(key, Buffer.from(jws.signingInput, 'utf8'), jws.signature);
+  } catch {
+    // node:crypto throws on some malformed signatures instead of answering false
+    return false;
+  }
+}
+
+function verifyWith(key: VerificationKey, input: Buffer, signature: Buffer): boolean {
   switch (key.alg) {
     case 'HS256': {
       const expected = createHmac('sha256', key.key).update(input).digest();
-      return expected.length === jws.signature.length && timingSafeEqual(expected, jws.signature);
+      return expected.length === signature.length && timingSafeEqual(expected, signature);
     }
     case 'ES256':
-      return verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+      return verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
     case 'EdDSA':
-      return verify(null, input, key.key, jws.signature);
+      return verify(null, input, key.key, signature);
     case 'RS256':
-      return verify('sha256', input, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, jws.signature);
+      return verify('sha256', input, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, signature);
     case 'PS256':
-      return verify('sha256', input, { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, jws.signature);
+      return verify('sha256', input, { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
   }
 }
 
