@@ -32,6 +32,7 @@ const CLIENTS = [
   { client_id: 'erin', alg: 'EdDSA' as const, claims: { name: 'Erin', realm_access: { roles: 'admin' } } },
   { client_id: 'frank', alg: 'RS256' as const, claims: { name: 'Frank', realm_access: { roles: ['user'] } } },
   { client_id: 'gina', alg: 'ES256' as const, claims: { name: 'Gina' } },
+  { client_id: 'henry', alg: 'RS256' as const, ttl: 40 * 24 * 3600, claims: { name: 'Henry' } },
   { client_id: 'ALICE', alg: 'RS256' as const, claims: { name: 'Other Alice' } },
   { client_id: 'dave', alg: 'EdDSA' as const, ttl: 3, claims: { name: 'Dave' } },
 ];
@@ -159,6 +160,13 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     expect(refreshed.ok).toBe(true);
     expect(await emitAck(socket, 'message:send', { room: 'dave-room', body: 'still here' })).toMatchObject({ ok: true });
     expect(socket.connected).toBe(true);
+  });
+
+  it('keeps a socket whose token outlives the longest timer (40 days)', async () => {
+    const socket = await connect(t.url, '/chat', { token: await provider.token('henry') });
+    // an overflowing timer would fire at once: auth:expired, then a disconnect after the grace period
+    await expect(receives(socket, 'disconnect', 2500)).resolves.toBe(false);
+    expect(await emitAck(socket, 'room:join', { room: 'long-lived' })).toMatchObject({ ok: true });
   });
 
   it('disconnects an expired external socket after the grace period', async () => {

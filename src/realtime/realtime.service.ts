@@ -12,6 +12,9 @@ import { toHandshakeError } from './ws-errors';
 
 type HandshakeError = Error & { data: { code: string; message: string } };
 
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Socket lifecycle shared by every namespace: handshake middleware, identity rooms
  * (`user:<id>`, `session:<sid>`), the access-token expiry timer with its grace period,
@@ -133,10 +136,12 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     const expiresAt = socket.data.user.expiresAt;
     state.expiryTimer = setTimeout(() => {
       if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
+      // An external provider's token may outlive the longest timer (about 24.8 days).
+      if (Date.now() < expiresAt) return this.scheduleExpiry(socket);
       socket.emit('auth:expired', {});
       state.expiryTimer = setTimeout(() => {
         if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
       }, this.config.wsAuthGraceMs);
-    }, Math.max(0, expiresAt - Date.now()));
+    }, Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
   }
 }
