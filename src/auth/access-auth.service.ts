@@ -7,7 +7,7 @@ import { OidcVerifier } from '../identity/oidc-verifier';
 import { RevocationService } from '../sessions/revocation.service';
 import { UsersService } from '../users/users.service';
 import { ExternalPrincipal, Principal } from './principal';
-import { checkTimes, TokenService } from './token.service';
+import { TokenService } from './token.service';
 
 /**
  * The one authentication path for REST (JwtAuthGuard), the Socket.IO handshake and
@@ -81,7 +81,7 @@ export class AccessAuthService {
   }
 
   private async external(jws: DecodedJws): Promise<ExternalPrincipal> {
-    const claims = await this.oidc.verify(jws, (payload) => checkTimes(payload, 'access token'));
+    const claims = await this.oidc.verify(jws);
     const user = await this.externalUsers.userFor(claims);
     return {
       kind: 'external',

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
+import { checkTimes, hasAudience } from '../identity/claims';
 import { decodeJws, DecodedJws, signJws, verifyJwsSignature } from '../identity/jws';
 import { KeyRing, LocalKeys } from '../identity/local-keys';
 import type { Role } from '../protocol';
@@ -128,19 +129,6 @@ function decode(token: string, what: string): DecodedJws {
   } catch {
     throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
   }
-}
-
-/** `aud` is the audience or a list that contains it. */
-export function hasAudience(aud: unknown, audience: string): boolean {
-  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
-}
-
-/** `exp` required, `nbf` optional, both without clock tolerance. */
-export function checkTimes(payload: Record<string, unknown>, what: string, nowSeconds = Date.now() / 1000): void {
-  const { exp, nbf } = payload;
-  if (typeof exp !== 'number' || (nbf !== undefined && typeof nbf !== 'number')) throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
-  if (typeof nbf === 'number' && nowSeconds < nbf) throw new AppError('TOKEN_INVALID', `The ${what} is not valid yet`);
-  if (nowSeconds >= exp) throw new AppError('TOKEN_EXPIRED', `The ${what} has expired`);
 }
 
 export function assertAccessClaims(payload: Record<string, unknown>): AccessClaims {

@@ -218,6 +218,7 @@ describe('loadAppConfig', () => {
       [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'ftp://x/keys' }, 'OIDC_JWKS_URL'],
       [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'a..b' }, 'OIDC_ROLE_CLAIM'],
       [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', JWT_ISSUER: 'https://id.example.com' }, 'OIDC_ISSUER: must differ from JWT_ISSUER'],
+      [{ OIDC_ISSUER: `https://id.example.com/${'x'.repeat(250)}`, OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER: at most 255 characters'],
     ])('stops on bad provider configuration %j, naming the variable', (env, message) => {
       expect(failure(env as Record<string, string>)).toContain(message);
     });

@@ -364,6 +364,7 @@ function parseOidc(v: z.infer<typeof schema>): OidcConfig | null {
   }
   if (!v.OIDC_AUDIENCE) throw configError('OIDC_AUDIENCE', 'required with OIDC_ISSUER (the audience your provider puts in access tokens for Parley)');
   if (v.OIDC_ISSUER === v.JWT_ISSUER) throw configError('OIDC_ISSUER', 'must differ from JWT_ISSUER');
+  if (v.OIDC_ISSUER.length > 255) throw configError('OIDC_ISSUER', 'at most 255 characters');
   return {
     issuer: v.OIDC_ISSUER,
     audience: v.OIDC_AUDIENCE,

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
 import { AppError } from '../common/errors';
 import { AppConfig, OidcConfig } from '../config/app-config';
+import { checkTimes, hasAudience } from './claims';
 import { DecodedJws, JwsAlgorithm, verifyJwsSignature } from './jws';
 
 /** The algorithms an external provider may sign with; never `none` nor a shared secret. */
@@ -64,7 +65,7 @@ export class OidcVerifier implements OnModuleInit {
    * Signature by a key of the provider, algorithm allow-list, `iss` exact, `aud` containing
    * OIDC_AUDIENCE, `exp` / `nbf` without tolerance. Throws TOKEN_INVALID / TOKEN_EXPIRED.
    */
-  async verify(jws: DecodedJws, checkTimes: (payload: Record<string, unknown>) => void): Promise<ExternalClaims> {
+  async verify(jws: DecodedJws): Promise<ExternalClaims> {
     const oidc = this.oidc;
     if (!oidc) throw invalid();
     const { header, payload } = jws;
@@ -82,10 +83,9 @@ export class OidcVerifier implements OnModuleInit {
       throw invalid();
     }
     if (payload.iss !== oidc.issuer) throw invalid();
-    const { aud } = payload;
-    if (!(aud === oidc.audience || (Array.isArray(aud) && aud.includes(oidc.audience)))) throw invalid();
+    if (!hasAudience(payload.aud, oidc.audience)) throw invalid();
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) throw invalid();
-    checkTimes(payload);
+    checkTimes(payload, 'access token');
     return payload as ExternalClaims;
   }
 
