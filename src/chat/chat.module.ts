@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
 import { RealtimeModule } from '../realtime/realtime.module';
-import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { ChatGateway } from './chat.gateway';
 import { MessageEntity } from './message.entity';
@@ -10,8 +10,8 @@ import { PresenceService } from './presence.service';
 import { RoomsController } from './rooms.controller';
 
 @Module({
-  // SessionsModule: WsJwtGuard, the gateway's guard, is built in this module and injects RevocationService.
-  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, SessionsModule, UsersModule],
+  // AuthModule: WsJwtGuard, the gateway's guard, is built in this module and injects AccessAuthService.
+  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, AuthModule, UsersModule],
   controllers: [RoomsController],
   providers: [MessagesService, ChatGateway, PresenceService],
   exports: [MessagesService],

@@ -40,7 +40,7 @@ export class WsAuthService {
     if (!this.connectLimiter.hit(this.clientIp(socket))) {
       throw new AppError('RATE_LIMITED', 'Too many connection attempts; slow down');
     }
-    const principal = this.accessAuth.authenticate(this.extractToken(socket));
+    const principal = await this.accessAuth.authenticate(this.extractToken(socket));
     await this.accessAuth.assertEmailVerified(principal);
     if (rules.role && principal.role !== rules.role) {
       throw new AppError('FORBIDDEN', `Only ${rules.role} users may connect here`);
