@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import { RedisService } from '../redis/redis.service';
 import { Public } from '../auth/decorators';
+import { Readiness } from './readiness';
 
 @ApiTags('operations')
 @Controller('health')
@@ -17,14 +18,27 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
+    private readonly readiness: Readiness,
     @Inject(RedisService) private readonly redis: RedisService | null,
   ) {}
 
+  /** Liveness: the process answers. Never looks at a dependency, so a database blip restarts nothing. */
   @Public()
-  @Get()
-  @ApiOkResponse({ description: 'The database (and Redis, when configured) answer' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down; `details` says which' })
-  async check(): Promise<HealthCheckResult> {
+  @Get('live')
+  @ApiOkResponse({ description: 'The process is up and its event loop answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness; `GET /health` is the same answer (kept for existing load balancers). */
+  @Public()
+  @Get(['ready', ''])
+  @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
+  @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
+  async ready(): Promise<HealthCheckResult> {
+    if (this.readiness.draining) {
+      throw new ServiceUnavailableException({ statusCode: 503, message: 'Draining: this node is shutting down', error: 'Service Unavailable', details: {} });
+    }
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     const redis = this.redis;
     if (redis) {
