@@ -15,8 +15,8 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs Parley from its sources as a separate process (ts-node, no build needed). */
-export async function startServerProcess(env: Env): Promise<ServerProcess> {
+/** Runs Parley from its sources as a separate process (ts-node, no build needed); does not wait. */
+export function spawnServerProcess(env: Env): ServerProcess {
   const port = nextPort++;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
@@ -27,13 +27,18 @@ export async function startServerProcess(env: Env): Promise<ServerProcess> {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150 && child.exitCode === null; i++) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { child, url, output: () => output, exited };
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+/** Runs Parley from its sources as a separate process and waits until `/health` answers 200. */
+export async function startServerProcess(env: Env): Promise<ServerProcess> {
+  const server = spawnServerProcess(env);
+  for (let i = 0; i < 150 && server.child.exitCode === null; i++) {
+    if (await fetch(`${server.url}/health`).then((r) => r.ok, () => false)) return server;
     await sleep(200);
   }
-  child.kill('SIGKILL');
-  throw new Error(`server did not start:\n${output}`);
+  server.child.kill('SIGKILL');
+  throw new Error(`server did not start:\n${server.output()}`);
 }
 
 /** SIGKILLs every given server that is still running and waits until each has exited. */
