@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Parley's image: `docker build -t parley .` (or `docker compose up`, see compose.yaml).
 # scripts/image-steps.sh runs the same steps without Docker (CI has no Docker engine).
-ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: every dependency, then `npm run build` (server in dist/, demo client in client-demo/dist/)
 FROM ${NODE_IMAGE} AS build

@@ -8,6 +8,7 @@ import { TcpProxy } from './support/tcp-proxy';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TOKEN = 'scrape-token-0123456789abcdef';
 const REDIS = process.env.TEST_REDIS_URL;
+const mysql = DATABASES.find((d) => d.name === 'mysql');
 
 async function withApp(overrides: Record<string, string>, run: (t: TestApp) => Promise<void>): Promise<void> {
   const t = await startApp(testEnv(await DATABASES[0].url(), overrides));
@@ -35,6 +36,26 @@ describe('probes', () => {
       }
       await request(t.url).get('/health/live').expect(200);
     }));
+
+  (mysql ? it : it.skip)('ready answers 503 naming the database while it is cut, parley_database_up is 0; live stays 200', async () => {
+    const target = new URL(await mysql!.url());
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 3306));
+    try {
+      await withApp({ DATABASE_URL: proxy.rewrite(target.toString()) }, async (t) => {
+        await request(t.url).get('/health/ready').expect(200);
+        expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 1$/m);
+        proxy.cut();
+        const down = await request(t.url).get('/health/ready').expect(503);
+        expect(down.body).toMatchObject({ message: expect.stringContaining('database'), details: { database: { status: 'down' } } });
+        expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 0$/m);
+        await request(t.url).get('/health/live').expect(200);
+        proxy.restore();
+      });
+    } finally {
+      proxy.restore();
+      await proxy.close();
+    }
+  }, 30_000);
 
   (REDIS ? it : it.skip)('ready answers 503 naming Redis while it is cut; live stays 200', async () => {
     const redis = new URL(REDIS as string);
@@ -99,6 +120,7 @@ describe('/metrics', () => {
       expect(text).toContain('parley_http_request_duration_seconds_bucket{le="5"');
       expect(text).toContain('parley_http_request_duration_seconds_bucket{le="10"');
       expect(text).not.toContain('parley_redis_up');
+      expect(text).toMatch(/^parley_database_up 1$/m);
     }));
 
   (REDIS ? it : it.skip)('has parley_redis_up with REDIS_URL', () =>
