@@ -6,11 +6,12 @@
 //   and /docs not proxied;
 // - the Dockerfile: multi-stage, non-root, HEALTHCHECK on /health/live, base image on .nvmrc's Node;
 // - deploy/prometheus: `promtool check rules|config` and `promtool test rules` when promtool is
-//   found (PATH or $PROMTOOL), else the rule files' structure;
+//   found (PATH or $PROMTOOL; with --fetch-promtool, extracted from Debian's `prometheus`
+//   package without installing it, so no service starts), else the rule files' structure;
 // - deploy/grafana: the dashboard's structure.
 // Exits 1 listing every problem.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -102,7 +103,7 @@ const alertNames = (rules?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) 
 for (const wanted of ['ParleyDatabaseDown', 'ParleyRedisDown', 'ParleyEventLoopLag', 'ParleyWebhookQueueGrowing', 'ParleyHttp5xxRate']) {
   check(alertNames.includes(wanted), `alerts.yml: no ${wanted} alert`);
 }
-const promtool = process.env.PROMTOOL || findOnPath('promtool');
+const promtool = process.env.PROMTOOL || findOnPath('promtool') || (process.argv.includes('--fetch-promtool') ? fetchPromtool() : null);
 if (promtool) {
   const dir = join(root, 'deploy/prometheus');
   for (const args of [['check', 'rules', 'alerts.yml'], ['check', 'config', 'prometheus.yml'], ['test', 'rules', 'alerts.test.yml']]) {
@@ -128,6 +129,23 @@ for (const panel of dashboard.panels ?? []) {
   check((panel.targets ?? []).length > 0 && panel.targets.every((t) => typeof t.expr === 'string' && t.expr.length > 0), `dashboard: panel "${panel.title}" has no query`);
   const g = panel.gridPos ?? {};
   check([g.x, g.y, g.w, g.h].every(Number.isInteger) && g.x + g.w <= 24, `dashboard: panel "${panel.title}" gridPos`);
+}
+
+/** promtool from Debian's package, unpacked into a cache directory (apt-get download, dpkg-deb -x). */
+function fetchPromtool() {
+  const dir = join(process.env.TMPDIR || '/tmp', 'parley-promtool');
+  const binary = join(dir, 'usr/bin/promtool');
+  if (existsSync(binary)) return binary;
+  try {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('apt-get', ['download', '-qq', 'prometheus'], { cwd: dir, stdio: 'ignore' });
+    const deb = readdirSync(dir).find((name) => /^prometheus_.*\.deb$/.test(name));
+    execFileSync('dpkg-deb', ['-x', join(dir, deb), dir], { stdio: 'ignore' });
+    return existsSync(binary) ? binary : null;
+  } catch {
+    notes.push('could not fetch promtool (apt-get download prometheus; run apt-get update first?)');
+    return null;
+  }
 }
 
 function findOnPath(command) {
