@@ -66,7 +66,9 @@ export async function createAppFrom({ config, logger }: Boot): Promise<NestExpre
   app.enableCors({
     origin: (origin, callback) => callback(null, origin !== undefined && isOriginAllowed(config, origin, null)),
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    // Browsers may read the request id (to quote it in a bug report) and when to retry a 503.
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
   const ioAdapter = new ParleyIoAdapter(app, config, app.get(MetricsService));
