@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -25,6 +25,7 @@ export class HealthController {
   /** Liveness: the process answers. Never looks at a dependency, so a database blip restarts nothing. */
   @Public()
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers (never looks at a dependency)' })
   @ApiOkResponse({ description: 'The process is up and its event loop answers' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -33,6 +34,7 @@ export class HealthController {
   /** Readiness; `GET /health` is the same answer (kept for existing load balancers). */
   @Public()
   @Get(['ready', ''])
+  @ApiOperation({ summary: 'Readiness: the database (and Redis) answer, and the node is not starting or draining' })
   @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
   @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
   async ready(): Promise<HealthCheckResult> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/decorators';
 import { AppError } from '../common/errors';
@@ -18,6 +18,7 @@ export class MetricsController {
   /** Public to the user-token guard: METRICS_TOKEN is its own credential. */
   @Public()
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiBearerAuth()
   @ApiOkResponse({ description: 'Prometheus text format. Not served here when METRICS_PORT is set (404).' })
