@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { io } from 'socket.io-client';
 import { DATABASES, testEnv } from './support/app';
 import { connect, register, sleep } from './support/clients';
@@ -76,7 +75,7 @@ describe('SIGTERM drain', () => {
 describe('start-up', () => {
   it('waits for an unreachable database with retries until STARTUP_TIMEOUT (live 200, ready 503 meanwhile), then exits 1 naming it in one JSON line', async () => {
     const port = await closedPort();
-    const server = spawnServerProcess(
+    const server = await spawnServerProcess(
       testEnv(`mysql://root@127.0.0.1:${port}/parley`, { NODE_ENV: 'production', LOG_LEVEL: 'info', STARTUP_TIMEOUT: '5s' }),
     );
     servers.push(server);
@@ -99,7 +98,7 @@ describe('start-up', () => {
 
   it('exits 1 naming Redis when it stays unreachable', async () => {
     const port = await closedPort();
-    const server = spawnServerProcess(
+    const server = await spawnServerProcess(
       testEnv(await DATABASES[0].url(), { NODE_ENV: 'production', LOG_LEVEL: 'info', STARTUP_TIMEOUT: '2s', REDIS_URL: `redis://127.0.0.1:${port}` }),
     );
     servers.push(server);
@@ -109,7 +108,7 @@ describe('start-up', () => {
   }, 40_000);
 
   it('a configuration error in production is one JSON line, naming the variable', async () => {
-    const server = spawnServerProcess(testEnv(await DATABASES[0].url(), { NODE_ENV: 'production', STARTUP_TIMEOUT: 'soon' }));
+    const server = await spawnServerProcess(testEnv(await DATABASES[0].url(), { NODE_ENV: 'production', STARTUP_TIMEOUT: 'soon' }));
     servers.push(server);
     expect(await server.exited).toBe(1);
     const output = server.output().trim();

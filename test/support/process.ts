@@ -1,10 +1,18 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Env } from './app';
 import { sleep } from './clients';
 
 const ROOT = join(__dirname, '..', '..');
-let nextPort = 30_000 + ((process.pid * 7) % 20_000);
+/** A port nothing listens on right now (the OS picks it), so processes of other runs never collide. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -16,8 +24,8 @@ export interface ServerProcess {
 }
 
 /** Runs Parley from its sources as a separate process (ts-node, no build needed); does not wait. */
-export function spawnServerProcess(env: Env): ServerProcess {
-  const port = nextPort++;
+export async function spawnServerProcess(env: Env): Promise<ServerProcess> {
+  const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
@@ -32,7 +40,7 @@ export function spawnServerProcess(env: Env): ServerProcess {
 
 /** Runs Parley from its sources as a separate process and waits until `/health` answers 200. */
 export async function startServerProcess(env: Env): Promise<ServerProcess> {
-  const server = spawnServerProcess(env);
+  const server = await spawnServerProcess(env);
   for (let i = 0; i < 150 && server.child.exitCode === null; i++) {
     if (await fetch(`${server.url}/health`).then((r) => r.ok, () => false)) return server;
     await sleep(200);
