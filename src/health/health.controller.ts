@@ -31,13 +31,27 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness; `GET /health` is the same answer (kept for existing load balancers). */
+  /** Readiness. */
   @Public()
-  @Get(['ready', ''])
+  @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database (and Redis) answer, and the node is not starting or draining' })
   @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
   @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
-  async ready(): Promise<HealthCheckResult> {
+  ready(): Promise<HealthCheckResult> {
+    return this.readinessAnswer();
+  }
+
+  /** The readiness answer under its first name, for load balancers configured with it. */
+  @Public()
+  @Get()
+  @ApiOperation({ summary: 'Readiness (the same answer as /health/ready)' })
+  @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
+  @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
+  check(): Promise<HealthCheckResult> {
+    return this.readinessAnswer();
+  }
+
+  private async readinessAnswer(): Promise<HealthCheckResult> {
     if (this.readiness.draining) {
       throw new ServiceUnavailableException({ statusCode: 503, message: 'Draining: this node is shutting down', error: 'Service Unavailable', details: {} });
     }
