@@ -24,6 +24,11 @@ describe('loadAppConfig', () => {
       mail: { url: null, outboxDir: './data/outbox' },
       publicUrl: 'http://localhost:3000',
       logLevel: 'info',
+      shutdownGraceMs: 5000,
+      startupTimeoutMs: 60_000,
+      metricsToken: null,
+      metricsPort: null,
+      docsEnabled: true,
     });
     expect(config.jwt).toMatchObject({ accessTtlMs: 900_000, refreshTtlMs: 604_800_000, issuer: 'parley', audience: 'parley-clients' });
     expect(config.jwt.accessSecret).not.toBe(config.jwt.refreshSecret);
@@ -73,6 +78,15 @@ describe('loadAppConfig', () => {
     ['NODE_ENV', 'staging'],
     ['CORS_ORIGINS', 'not an origin'],
     ['REDIS_URL', 'localhost:6379'],
+    ['SHUTDOWN_GRACE', 'five seconds'],
+    ['SHUTDOWN_GRACE', '0s'],
+    ['STARTUP_TIMEOUT', '500ms'],
+    ['STARTUP_TIMEOUT', '-1s'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'has a space in it, long enough'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_PORT', 'nine'],
+    ['DOCS_ENABLED', 'maybe'],
   ])('stops on an invalid %s, naming it', (name, value) => {
     expect(() => loadAppConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadAppConfig({ [name]: value })).toThrow(name);
@@ -92,6 +106,51 @@ describe('loadAppConfig', () => {
       expect((error as Error).message).not.toContain(short);
     }
     expect(() => loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_A })).toThrow(/must differ/);
+  });
+
+  it('parses the operations variables', () => {
+    const config = loadAppConfig({
+      SHUTDOWN_GRACE: '250ms',
+      STARTUP_TIMEOUT: '2m',
+      METRICS_TOKEN: 'scrape-token-0123456789',
+      METRICS_PORT: '9464',
+      DOCS_ENABLED: 'false',
+    });
+    expect(config).toMatchObject({
+      shutdownGraceMs: 250,
+      startupTimeoutMs: 120_000,
+      metricsToken: 'scrape-token-0123456789',
+      metricsPort: 9464,
+      docsEnabled: false,
+    });
+    expect(loadAppConfig({ DOCS_ENABLED: '1', METRICS_PORT: '0' })).toMatchObject({ docsEnabled: true, metricsPort: 0 });
+  });
+
+  it('refuses METRICS_PORT equal to PORT', () => {
+    expect(() => loadAppConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(/METRICS_PORT: must differ from PORT/);
+  });
+
+  it('warns in production when /metrics is public on the app port', () => {
+    const production = { NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B };
+    expect(loadAppConfig(production).warnings).toEqual([expect.stringContaining('METRICS_TOKEN or METRICS_PORT')]);
+    expect(loadAppConfig({ ...production, METRICS_TOKEN: 'scrape-token-0123456789' }).warnings).toEqual([]);
+    expect(loadAppConfig({ ...production, METRICS_PORT: '9464' }).warnings).toEqual([]);
+    expect(loadAppConfig({}).warnings.join()).not.toContain('METRICS');
+  });
+
+  it('says whether a refused environment asked for production (its failure is then logged as JSON)', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadAppConfig(env);
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(refused({ NODE_ENV: 'production' }).production).toBe(true);
+    expect(refused({ NODE_ENV: 'production', PORT: 'x' }).production).toBe(true);
+    expect(refused({ PORT: 'x' }).production).toBe(false);
+    expect(refused({ NODE_ENV: 'staging' }).production).toBe(false);
   });
 
   it('treats empty values as unset', () => {
@@ -163,7 +222,7 @@ describe('loadAppConfig', () => {
 
     it('needs no JWT_ACCESS_SECRET with an asymmetric algorithm, even in production', () => {
       const config = loadAppConfig(
-        { NODE_ENV: 'production', JWT_REFRESH_SECRET: SECRET_B, JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pem' },
+        { NODE_ENV: 'production', JWT_REFRESH_SECRET: SECRET_B, JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pem', METRICS_PORT: '9464' },
         readFile,
       );
       expect(config.warnings).toEqual([]);

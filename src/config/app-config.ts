@@ -45,6 +45,16 @@ export abstract class AppConfig {
   abstract readonly publicUrl: string;
   abstract readonly logLevel: LogLevel;
   abstract readonly nodeId: string;
+  /** After SIGTERM: readiness answers 503 this long before sockets are closed. */
+  abstract readonly shutdownGraceMs: number;
+  /** How long start-up waits for the database and Redis before giving up. */
+  abstract readonly startupTimeoutMs: number;
+  /** Bearer token `/metrics` requires; null = no token. */
+  abstract readonly metricsToken: string | null;
+  /** Serve `/metrics` on this port only (not on `port`); null = on the app port. */
+  abstract readonly metricsPort: number | null;
+  /** `/docs` and `/docs/json` (OpenAPI). */
+  abstract readonly docsEnabled: boolean;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
   /** Signing keys beyond `jwt`: the previous secrets (rotation) and asymmetric access tokens. */
@@ -177,10 +187,24 @@ const schema = z.object({
   OIDC_AUDIENCE: z.string().min(1).optional(),
   OIDC_JWKS_URL: url(['https:', 'http:']).optional(),
   OIDC_ROLE_CLAIM: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dotted claim path such as realm_access.roles').optional(),
+  SHUTDOWN_GRACE: duration('5s').default('5s'),
+  STARTUP_TIMEOUT: duration('60s', 1000).default('60s'),
+  // Compared in constant time; short tokens are guessable.
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces').optional(),
+  METRICS_PORT: intInRange(0, 65535).optional(),
+  DOCS_ENABLED: bool.default('true'),
 });
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+
+  /** Whether the environment asked for production, so the failure can be reported as JSON. */
+  constructor(
+    message: string,
+    readonly production = false,
+  ) {
+    super(message);
+  }
 }
 
 function parseOrigins(text: string | undefined): string[] | null {
@@ -206,6 +230,15 @@ function parseOrigins(text: string | undefined): string[] | null {
  * Messages name the variable but never echo a secret's value.
  */
 export function loadAppConfig(rawEnv: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): AppConfig {
+  try {
+    return parseAppConfig(rawEnv, readFile);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.message, rawEnv.NODE_ENV === 'production');
+    throw error;
+  }
+}
+
+function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppConfig {
   const env: Env = {};
   for (const [key, value] of Object.entries(rawEnv)) {
     if (value !== undefined && value !== '') env[key] = value;
@@ -243,6 +276,12 @@ export function loadAppConfig(rawEnv: Env, readFile: (path: string) => string = 
   if (accessSecret === refreshSecret) {
     throw new ConfigError('Invalid configuration:\n  JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET');
   }
+  if (v.METRICS_PORT !== undefined && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+    throw new ConfigError('Invalid configuration:\n  METRICS_PORT: must differ from PORT');
+  }
+  if (v.NODE_ENV === 'production' && v.METRICS_TOKEN === undefined && v.METRICS_PORT === undefined) {
+    warnings.push('/metrics is public on the app port: set METRICS_TOKEN or METRICS_PORT, or keep /metrics away from the internet at the proxy.');
+  }
 
   return {
     nodeEnv: v.NODE_ENV,
@@ -272,6 +311,11 @@ export function loadAppConfig(rawEnv: Env, readFile: (path: string) => string = 
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/$/, ''),
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
+    shutdownGraceMs: v.SHUTDOWN_GRACE,
+    startupTimeoutMs: v.STARTUP_TIMEOUT,
+    metricsToken: v.METRICS_TOKEN ?? null,
+    metricsPort: v.METRICS_PORT ?? null,
+    docsEnabled: v.DOCS_ENABLED,
     warnings,
     keys: parseKeys(v, { accessSecret, refreshSecret }, readFile),
     oidc: parseOidc(v),

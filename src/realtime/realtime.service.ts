@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
@@ -26,6 +26,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   private readonly namespaces: ParleyNamespace[] = [];
   private readonly unsubscribe: () => void;
   private closing = false;
+  private readonly logger = new Logger('Handshake');
 
   constructor(
     private readonly config: AppConfig,
@@ -58,10 +59,16 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     this.namespaces.push(nsp);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
+      // The id the engine gave the handshake request (ParleyIoAdapter), returned as X-Request-Id.
+      const log = { reqId: (socket.request as { id?: string }).id, namespace: nsp.name, ip: this.wsAuth.clientIp(socket) };
       this.admit(socket, nsp, rules).then(
-        () => next(),
+        () => {
+          this.logger.log({ msg: 'handshake accepted', ...log, userId: socket.data.user.id });
+          next();
+        },
         (error: unknown) => {
           const body = toHandshakeError(error);
+          this.logger.log({ msg: 'handshake refused', ...log, code: body.code });
           this.metrics.handshakesRefused.inc({ namespace: nsp.name, code: body.code });
           next(Object.assign(new Error(body.message), { data: body }) as HandshakeError);
         },

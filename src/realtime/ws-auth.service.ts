@@ -62,7 +62,7 @@ export class WsAuthService {
     return bearer(socket.handshake.headers);
   }
 
-  private clientIp(socket: ParleySocket): string {
+  clientIp(socket: ParleySocket): string {
     const forwarded = socket.handshake.headers['x-forwarded-for'];
     if (this.config.trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
     return socket.handshake.address;
