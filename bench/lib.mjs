@@ -128,6 +128,8 @@ export function parleyEnv({ port, databaseUrl, bcryptCost }) {
     WS_CONNECT_RATE_LIMIT: '1000000/1s',
     WS_MAX_CONNECTIONS_PER_USER: '10000',
     MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'bench-outbox-')),
+    // a benchmark server stops at once (no load balancer to drain for)
+    SHUTDOWN_GRACE: '1ms',
   };
 }
 
