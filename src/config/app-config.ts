@@ -46,6 +46,11 @@ export abstract class AppConfig {
   abstract readonly nodeId: string;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
+  // ---- rooms (part 2) ----
+  /** Rooms one socket may be in at once (`announcements` included); then LIMIT_EXCEEDED. */
+  abstract readonly wsMaxRoomsPerSocket: number;
+  /** Rooms one user may own; then 409. */
+  abstract readonly roomsPerUser: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,6 +147,9 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // ---- rooms (part 2) ----
+  WS_MAX_ROOMS_PER_SOCKET: intInRange(1, 100_000).default('100'),
+  ROOMS_PER_USER: intInRange(0, 100_000).default('50'),
 });
 
 export class ConfigError extends Error {
@@ -231,6 +239,9 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
     warnings,
+    // ---- rooms (part 2) ----
+    wsMaxRoomsPerSocket: v.WS_MAX_ROOMS_PER_SOCKET,
+    roomsPerUser: v.ROOMS_PER_USER,
   };
 }
 

@@ -17,6 +17,10 @@ export class UserEntity {
   @Column({ name: 'display_name', type: 'varchar', length: 100 })
   displayName!: string;
 
+  /** `displayNameKey(displayName)`, indexed: what `GET /users?q=` searches by prefix. */
+  @Column({ name: 'display_name_key', type: 'varchar', length: 100 })
+  displayNameKey!: string;
+
   @Column({ type: 'varchar', length: 16 })
   role!: Role;
 
@@ -28,4 +32,5 @@ export class UserEntity {
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt!: Date;
+
 }
