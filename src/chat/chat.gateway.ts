@@ -155,7 +155,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   async presenceList(@ConnectedSocket() socket: ChatSocket, @WsUser() user: Principal, @Payload(client['presence:list'].payload) dto: PayloadOf<Chat, 'presence:list'>) {
     const room = parsePublicRoom(dto.room);
     // a socket in the room was allowed in; anyone else asks the policy (private rooms: members only)
-    if (!socket.rooms.has(socketRoom(room))) await this.rooms.authorize(user, { kind: 'named', name: room }, 'view');
+    if (!socket.rooms.has(socketRoom(room))) await this.rooms.authorize(user, { kind: 'named', name: room }, 'read');
     return { online: await this.presence.list(room) };
   }
 

@@ -60,7 +60,7 @@ export class RoomsService {
     const [room, member, ban] = await Promise.all([
       this.rooms.findOneBy({ name: ref.name }),
       this.members.findOne({ select: { role: true }, where: { room: ref.name, userId } }),
-      this.bans.findOne({ select: { until: true }, where: { room: ref.name, userId } }),
+      this.bans.findOneBy({ room: ref.name, userId }),
     ]);
     return { ref, room, role: member?.role ?? null, banned: isActiveBan(ban) };
   }
