@@ -115,8 +115,15 @@ describe.each(DATABASES)('room authorization table ($name)', ({ url: databaseUrl
     await t?.close();
   });
 
+  interface Fixture {
+    name: string;
+    own: Partial<Record<Role, Message>>;
+    owner: ReturnType<typeof api>;
+    targets: () => Promise<AuthResult>;
+  }
+
   /** A room set up for one row of the table; the messages each role can act on. */
-  async function fixture(visibility: 'public' | 'private') {
+  async function fixture(visibility: 'public' | 'private'): Promise<Fixture> {
     const name = uniqueRoom('auth');
     const owner = api(t.url, users.owner);
     await owner.post('/rooms', { name, visibility }).expect(201);
@@ -133,14 +140,10 @@ describe.each(DATABASES)('room authorization table ($name)', ({ url: databaseUrl
     // the admin joined only to post: they are not a member
     await api(t.url, users.admin).delete(`/rooms/${name}/members/${users.admin.user.id}`).expect(204);
     for (const role of ROLES) await emitAck(sockets[role], 'room:leave', { room: name });
-    const targets = async () => {
-      const fresh = await register(t.url, { displayName: 'target' });
-      return fresh;
-    };
-    return { name, own, owner, targets };
+    return { name, own, owner, targets: () => register(t.url, { displayName: 'target' }) };
   }
 
-  async function attempt(role: Role, fixture: Awaited<ReturnType<typeof fixture>>, action: Action): Promise<Outcome | string> {
+  async function attempt(role: Role, fixture: Fixture, action: Action): Promise<Outcome | string> {
     const { name, own, owner } = fixture;
     const me = api(t.url, users[role]);
     const socket = sockets[role];
