@@ -169,12 +169,16 @@ export class MessagesService implements BeforeApplicationShutdown {
    * Deletes a message, leaving a tombstone (body "", no reactions), and tells the room
    * (`message:deleted`). The sender, the room's owner or moderators, an admin — or the system
    * (the server API's moderation route calls this too). Deleting a tombstone changes nothing.
+   * With `room`, a message of another room is NOT_FOUND (routes that name the room).
    */
-  async deleteMessage(id: string, actor: MessageActor): Promise<{ id: string; room: string }> {
+  async deleteMessage(id: string, actor: MessageActor, room?: string): Promise<{ id: string; room: string }> {
     if (actor.kind === 'user') await this.authorizeOn(actor.user, id, 'deleteMessage');
     const { message, changed } = await this.change({
       id,
-      apply: (current, now) => (current.deletedAt ? null : { body: '', editedAt: current.editedAt, deletedAt: now, reactions: null }),
+      apply: (current, now) => {
+        if (room !== undefined && current.room !== room) throw new AppError('NOT_FOUND', 'No such message in this room');
+        return current.deletedAt ? null : { body: '', editedAt: current.editedAt, deletedAt: now, reactions: null };
+      },
     });
     if (changed) this.emitter.audience(message.room)?.emit('message:deleted', { room: message.room, id });
     return { id, room: message.room };

@@ -107,7 +107,15 @@ export class RoomDirectory {
   /** `GET /rooms/:room`: public rooms for anyone, private ones for members (and admins). */
   async view(user: Principal, name: string): Promise<Room> {
     const facts = await this.rooms.authorize(user, name, 'view');
-    return this.describe(facts.ref.name);
+    const { ref } = facts;
+    if (ref.kind === 'dm') {
+      // a conversation: titled by the other user, private to the two
+      const peerId = ref.members[0] === user.id ? ref.members[1] : ref.members[0];
+      const peer = (await this.users.summaries([peerId])).get(peerId);
+      const createdAt = (await this.messages.firstCreatedAt(ref.name)) ?? new Date();
+      return { name: ref.name, title: peer?.displayName ?? '', visibility: 'private', ownerId: null, createdAt: createdAt.toISOString(), memberCount: 2 };
+    }
+    return this.describe(ref.name);
   }
 
   async create(user: Principal, body: CreateRoomBody): Promise<Room> {

@@ -64,6 +64,28 @@ export class Rooms1733100000000 implements MigrationInterface {
         ],
       }),
     );
+    await this.backfillConversations(queryRunner);
+  }
+
+  /**
+   * DMs sent before this migration: their two users become members (so the conversation is in
+   * `GET /rooms`), with markers at the latest message: history from before read markers
+   * existed does not suddenly show as unread.
+   */
+  private async backfillConversations(queryRunner: QueryRunner): Promise<void> {
+    const conversations = (await queryRunner.query(
+      "SELECT room, MAX(id) AS last_id, MIN(created_at) AS first_at FROM messages WHERE room LIKE 'dm:%' GROUP BY room",
+    )) as Array<{ room: string; last_id: string; first_at: unknown }>;
+    for (const { room, last_id: lastId, first_at: firstAt } of conversations) {
+      const ids = room.split(':').slice(1);
+      if (ids.length !== 2) continue;
+      for (const userId of ids) {
+        await queryRunner.query(
+          'INSERT INTO room_members (room, user_id, role, joined_at, last_read_message_id) SELECT ?, id, ?, ?, ? FROM users WHERE id = ?',
+          [room, 'member', firstAt, lastId, userId],
+        );
+      }
+    }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
