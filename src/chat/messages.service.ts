@@ -33,14 +33,22 @@ export interface ReadState {
   unread: number;
 }
 
-/** Messages not read: exact up to the cap, the cap meaning "this many or more". */
-const UNREAD_SQL = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE room = ? AND id > ? AND sender_id <> ? AND deleted_at IS NULL ORDER BY id LIMIT ${LIMITS.unreadCap}) t`;
+/**
+ * The two indexes of a room's messages. MariaDB's planner, given both, may read (room,
+ * changed_at) and sort for a query by id, or walk the primary key: queries name theirs (a
+ * hint MySQL and MariaDB take; SQLite's planner picks right by itself).
+ */
+export const BY_ROOM_AND_ID = 'IDX_messages_room_id';
+export const BY_ROOM_AND_CHANGE = 'IDX_messages_room_changed';
 
 @Injectable()
 export class MessagesService implements BeforeApplicationShutdown {
   private readonly writer: MessageWriter;
   private readonly changes: ChangeWriter;
   private closing = false;
+
+  /** Messages not read: exact up to the cap, the cap meaning "this many or more". */
+  private readonly unreadSql: string;
 
   constructor(
     rowSql: RowSqlFactory,
@@ -54,6 +62,7 @@ export class MessagesService implements BeforeApplicationShutdown {
     const sql = rowSql.for(MessageEntity);
     this.writer = new MessageWriter(sql, statements, (count) => metrics.messagesStored.inc(count));
     this.changes = new ChangeWriter(sql, statements, (ids) => this.loadStored(ids));
+    this.unreadSql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages ${indexHint(dataSource, BY_ROOM_AND_ID)} WHERE room = ? AND id > ? AND sender_id <> ? AND deleted_at IS NULL ORDER BY id LIMIT ${LIMITS.unreadCap}) t`;
   }
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
@@ -79,7 +88,7 @@ export class MessagesService implements BeforeApplicationShutdown {
   /** `limit` messages before `before` (or the latest), oldest first, in their current state. */
   async page(room: string, before: string | undefined, limit: number = LIMITS.historyPage): Promise<MessagePage> {
     if (before !== undefined) await this.createdAtOf(room, before, 'VALIDATION_FAILED', 'before');
-    const query = this.withSender().where('m.room = :room', { room });
+    const query = this.withSender().useIndex(BY_ROOM_AND_ID).where('m.room = :room', { room });
     if (before !== undefined) query.andWhere('m.id < :before', { before });
     const rows = await query.orderBy('m.id', 'DESC').take(limit + 1).getMany();
     const hasMore = rows.length > limit;
@@ -89,6 +98,7 @@ export class MessagesService implements BeforeApplicationShutdown {
   /** What a reconnecting client missed: up to 200 messages after `since`, oldest first. */
   async since(room: string, since: string): Promise<MessagePage> {
     const rows = await this.withSender()
+      .useIndex(BY_ROOM_AND_ID)
       .where('m.room = :room', { room })
       .andWhere('m.id > :since', { since })
       .orderBy('m.id', 'ASC')
@@ -103,6 +113,7 @@ export class MessagesService implements BeforeApplicationShutdown {
    */
   async updatedSince(room: string, since: string, sinceCreatedAt: Date): Promise<{ updated: Message[]; hasMoreUpdated: boolean }> {
     const rows = await this.withSender()
+      .useIndex(BY_ROOM_AND_CHANGE)
       .where('m.room = :room', { room })
       .andWhere('m.changedAt > :after', { after: sinceCreatedAt })
       .andWhere('m.id <= :since', { since })
@@ -122,13 +133,15 @@ export class MessagesService implements BeforeApplicationShutdown {
 
   /** The room's latest message id (where a new member's read marker starts), null when it has none. */
   async latestId(room: string): Promise<string | null> {
-    const row = await this.messages.findOne({ select: { id: true }, where: { room }, order: { id: 'DESC' } });
-    return row?.id ?? null;
+    return (await this.edgeOf(room, 'DESC'))?.id ?? null;
   }
 
   async firstCreatedAt(room: string): Promise<Date | null> {
-    const row = await this.messages.findOne({ select: { id: true, createdAt: true }, where: { room }, order: { id: 'ASC' } });
-    return row?.createdAt ?? null;
+    return (await this.edgeOf(room, 'ASC'))?.createdAt ?? null;
+  }
+
+  private edgeOf(room: string, order: 'ASC' | 'DESC'): Promise<MessageEntity | null> {
+    return this.messages.createQueryBuilder('m').select(['m.id', 'm.createdAt']).useIndex(BY_ROOM_AND_ID).where('m.room = :room', { room }).orderBy('m.id', order).limit(1).getOne();
   }
 
   async hasMessages(room: string): Promise<boolean> {
@@ -216,7 +229,7 @@ export class MessagesService implements BeforeApplicationShutdown {
 
   /** Messages after the marker, not the user's own, not deleted; exact up to 1000. */
   async unread(room: string, userId: string, marker: string | null): Promise<number> {
-    const [row] = (await this.dataSource.query(UNREAD_SQL, [room, marker ?? '', userId])) as Array<{ n: number | string }>;
+    const [row] = (await this.dataSource.query(this.unreadSql, [room, marker ?? '', userId])) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
   }
 
@@ -261,6 +274,9 @@ export class MessagesService implements BeforeApplicationShutdown {
     return this.messages.createQueryBuilder('m').leftJoin('m.sender', 'u').addSelect(['u.id', 'u.displayName']);
   }
 }
+
+/** ` FORCE INDEX (name)` on MySQL and MariaDB, nothing elsewhere: for hand-written queries. */
+export const indexHint = (dataSource: DataSource, index: string) => (dataSource.options.type === 'mysql' ? `FORCE INDEX (${index})` : '');
 
 const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');
 const toStoredView = (m: StoredMessage) => toMessage(m, m.senderName);

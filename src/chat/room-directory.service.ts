@@ -8,17 +8,17 @@ import { parseRoom } from '../rooms/room-names';
 import { toRoom } from '../rooms/room.view';
 import { RoomsService } from '../rooms/rooms.service';
 import { UsersService } from '../users/users.service';
-import { MessagesService } from './messages.service';
+import { BY_ROOM_AND_ID, indexHint, MessagesService } from './messages.service';
 
 /** Unread messages after the member's marker, not their own, not deleted: probe the 1000th, else count. */
-const unreadOf = (room: string, marker: string) => `CASE
-    WHEN (SELECT u.id FROM messages u WHERE u.room = ${room} AND u.id > ${marker} AND u.sender_id <> ? AND u.deleted_at IS NULL
+const unreadOf = (room: string, marker: string, hint: string) => `CASE
+    WHEN (SELECT u.id FROM messages u ${hint} WHERE u.room = ${room} AND u.id > ${marker} AND u.sender_id <> ? AND u.deleted_at IS NULL
           ORDER BY u.id LIMIT 1 OFFSET ${LIMITS.unreadCap - 1}) IS NOT NULL THEN ${LIMITS.unreadCap}
-    ELSE (SELECT COUNT(*) FROM messages u WHERE u.room = ${room} AND u.id > ${marker} AND u.sender_id <> ? AND u.deleted_at IS NULL)
+    ELSE (SELECT COUNT(*) FROM messages u ${hint} WHERE u.room = ${room} AND u.id > ${marker} AND u.sender_id <> ? AND u.deleted_at IS NULL)
   END`;
-const latestIdOf = (room: string) => `(SELECT l.id FROM messages l WHERE l.room = ${room} ORDER BY l.id DESC LIMIT 1)`;
-const latestAtOf = (room: string) => `(SELECT l.created_at FROM messages l WHERE l.room = ${room} ORDER BY l.id DESC LIMIT 1)`;
-const firstAtOf = (room: string) => `(SELECT f.created_at FROM messages f WHERE f.room = ${room} ORDER BY f.id ASC LIMIT 1)`;
+const latestIdOf = (room: string, hint: string) => `(SELECT l.id FROM messages l ${hint} WHERE l.room = ${room} ORDER BY l.id DESC LIMIT 1)`;
+const latestAtOf = (room: string, hint: string) => `(SELECT l.created_at FROM messages l ${hint} WHERE l.room = ${room} ORDER BY l.id DESC LIMIT 1)`;
+const firstAtOf = (room: string, hint: string) => `(SELECT f.created_at FROM messages f ${hint} WHERE f.room = ${room} ORDER BY f.id ASC LIMIT 1)`;
 const membersOf = (room: string) => `(SELECT COUNT(*) FROM room_members c WHERE c.room = ${room})`;
 
 /**
@@ -28,14 +28,14 @@ const membersOf = (room: string) => `(SELECT COUNT(*) FROM room_members c WHERE 
  * 1000); (2) the created public rooms the caller is not in, most recently active first, at
  * most 200; (3) the last messages by id; (4) the DM peers' names.
  */
-const MEMBER_ROOMS_SQL = `SELECT rm.room AS name, rm.role AS role, rm.joined_at AS joined_at,
+export const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role AS role, rm.joined_at AS joined_at,
     r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
-    ${latestIdOf('rm.room')} AS last_id, ${firstAtOf('rm.room')} AS first_at, ${membersOf('rm.room')} AS member_count,
-    ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')")} AS unread
+    ${latestIdOf('rm.room', hint)} AS last_id, ${firstAtOf('rm.room', hint)} AS first_at, ${membersOf('rm.room')} AS member_count,
+    ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')", hint)} AS unread
   FROM room_members rm LEFT JOIN rooms r ON r.name = rm.room
   WHERE rm.user_id = ?`;
-const PUBLIC_ROOMS_SQL = `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
-    ${latestIdOf('r.name')} AS last_id, ${membersOf('r.name')} AS member_count, COALESCE(${latestAtOf('r.name')}, r.created_at) AS activity
+export const publicRoomsSql = (hint: string) => `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
+    ${latestIdOf('r.name', hint)} AS last_id, ${membersOf('r.name')} AS member_count, COALESCE(${latestAtOf('r.name', hint)}, r.created_at) AS activity
   FROM rooms r
   WHERE r.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM room_members x WHERE x.room = r.name AND x.user_id = ?)
   ORDER BY activity DESC, r.name ASC
@@ -64,16 +64,23 @@ interface MemberRoomRow extends RoomRow {
  */
 @Injectable()
 export class RoomDirectory {
+  private readonly memberRoomsSql: string;
+  private readonly publicRoomsSql: string;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rooms: RoomsService,
     private readonly messages: MessagesService,
     private readonly users: UsersService,
-  ) {}
+  ) {
+    const hint = indexHint(dataSource, BY_ROOM_AND_ID);
+    this.memberRoomsSql = memberRoomsSql(hint);
+    this.publicRoomsSql = publicRoomsSql(hint);
+  }
 
   async list(user: Principal): Promise<RoomEntry[]> {
-    const mine = (await this.dataSource.query(MEMBER_ROOMS_SQL, [user.id, user.id, user.id])) as MemberRoomRow[];
-    const others = (await this.dataSource.query(PUBLIC_ROOMS_SQL, [user.id])) as RoomRow[];
+    const mine = (await this.dataSource.query(this.memberRoomsSql, [user.id, user.id, user.id])) as MemberRoomRow[];
+    const others = (await this.dataSource.query(this.publicRoomsSql, [user.id])) as RoomRow[];
     const lastIds = [...mine, ...others].map((row) => row.last_id).filter((id): id is string => id !== null);
     const last = await this.messages.byIds(lastIds);
     const peers = new Map<string, string>();
