@@ -205,6 +205,24 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     await api(t.url, bo).post('/rooms', { name }).expect(201);
   });
 
+  it('announces presence:leave in each room a disconnecting socket was in, unless another socket of the user stays', async () => {
+    const leaver = await register(t.url, { displayName: 'Leaver' });
+    const watcher = await register(t.url);
+    const rooms = [uniqueRoom('bye'), uniqueRoom('bye'), uniqueRoom('bye')];
+    const watching = await chatSocket(t.url, watcher);
+    for (const room of rooms) data(await emitAck(watching, 'room:join', { room }));
+    const going = await chatSocket(t.url, leaver);
+    const staying = await chatSocket(t.url, leaver);
+    for (const room of rooms) data(await emitAck(going, 'room:join', { room }));
+    data(await emitAck(staying, 'room:join', { room: rooms[2] }));
+    const leaves: Array<{ room: string }> = [];
+    watching.on('presence:leave', (event: { room: string }) => leaves.push(event));
+    going.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(leaves.map((e) => e.room).sort()).toEqual([rooms[0], rooms[1]].sort());
+    expect((await emitAck<{ online: Array<{ id: string }> }>(watching, 'presence:list', { room: rooms[2] })).ok).toBe(true);
+  });
+
   it('caps the rooms of one socket (WS_MAX_ROOMS_PER_SOCKET, announcements included)', async () => {
     const socket: Socket = await chatSocket(t.url, cy);
     const [a, b] = [uniqueRoom('cap'), uniqueRoom('cap')];
