@@ -37,6 +37,9 @@ const MARKER_DEADLINE_MS = 5000;
  */
 @Injectable()
 export class RoomsService {
+  /** Moves a read marker forward only, in one statement (no read-then-write race). */
+  private readonly advanceSql: string;
+
   constructor(
     @InjectRepository(RoomEntity) private readonly rooms: Repository<RoomEntity>,
     @InjectRepository(MembershipEntity) private readonly members: Repository<MembershipEntity>,
@@ -51,8 +54,6 @@ export class RoomsService {
     const [table, marker, room, user] = ['room_members', 'last_read_message_id', 'room', 'user_id'].map((name) => driver.escape(name));
     this.advanceSql = `UPDATE ${table} SET ${marker} = ? WHERE ${room} = ? AND ${user} = ? AND (${marker} IS NULL OR ${marker} < ?)`;
   }
-
-  private readonly advanceSql: string;
 
   /** What RoomPolicy needs about `userId` in the room: three primary-key lookups (none for a DM). */
   async facts(ref: RoomRef, userId: string): Promise<RoomFacts> {
