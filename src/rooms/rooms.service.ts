@@ -5,16 +5,19 @@ import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { isUniqueViolation } from '../database/errors';
+import { rawDate } from '../database/row-sql';
 import { StatementWriter } from '../database/statement-writer';
 import {
   ANNOUNCEMENTS,
   Ban,
   CreateRoomBody,
   Member,
+  MemberRole,
   PutBanBody,
   RoomRef,
   UpdateRoomBody,
   UserSummary,
+  Visibility,
 } from '../protocol';
 import { UsersService } from '../users/users.service';
 import { BanEntity, isActiveBan } from './ban.entity';
@@ -29,6 +32,19 @@ import { RoomEntity } from './room.entity';
 export type MarkerStart = string | null;
 
 const MARKER_DEADLINE_MS = 5000;
+
+const FACTS_SQL = `SELECT r.visibility AS visibility, r.owner_id AS owner_id, m.role AS role, b.user_id AS banned_user, b.until AS ban_until
+  FROM (SELECT 1 AS one) q
+  LEFT JOIN rooms r ON r.name = ?
+  LEFT JOIN room_members m ON m.room = ? AND m.user_id = ?
+  LEFT JOIN room_bans b ON b.room = ? AND b.user_id = ?`;
+interface FactsRow {
+  visibility: Visibility | null;
+  owner_id: string | null;
+  role: MemberRole | null;
+  banned_user: string | null;
+  ban_until: unknown;
+}
 
 /**
  * Rooms, memberships and bans: loading the facts RoomPolicy decides on, and every change to
@@ -55,15 +71,16 @@ export class RoomsService {
     this.advanceSql = `UPDATE ${table} SET ${marker} = ? WHERE ${room} = ? AND ${user} = ? AND (${marker} IS NULL OR ${marker} < ?)`;
   }
 
-  /** What RoomPolicy needs about `userId` in the room: three primary-key lookups (none for a DM). */
+  /** What RoomPolicy needs about `userId` in the room: one query of three primary-key lookups (none for a DM). */
   async facts(ref: RoomRef, userId: string): Promise<RoomFacts> {
     if (ref.kind === 'dm') return { ref, room: null, role: null, banned: false };
-    const [room, member, ban] = await Promise.all([
-      this.rooms.findOneBy({ name: ref.name }),
-      this.members.findOne({ select: { role: true }, where: { room: ref.name, userId } }),
-      this.bans.findOneBy({ room: ref.name, userId }),
-    ]);
-    return { ref, room, role: member?.role ?? null, banned: isActiveBan(ban) };
+    const [row] = (await this.dataSource.query(FACTS_SQL, [ref.name, ref.name, userId, ref.name, userId])) as FactsRow[];
+    return {
+      ref,
+      room: row?.visibility ? { visibility: row.visibility, ownerId: row.owner_id } : null,
+      role: row?.role ?? null,
+      banned: row?.banned_user ? isActiveBan({ until: rawDate(row.ban_until) }) : false,
+    };
   }
 
   /** The facts, once the policy allows `action`; FORBIDDEN (403) otherwise. */
