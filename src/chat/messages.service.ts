@@ -13,6 +13,7 @@ import { RoomAction } from '../rooms/room-policy';
 import { RoomsService } from '../rooms/rooms.service';
 import { ChangeWriter, MessageChange, StoredMessage } from './change-writer';
 import { ChatEmitter } from './chat-emitter';
+import { DmMembers } from './dm-members';
 import { MessageEntity } from './message.entity';
 import { parseReactions, storeReactions, toMessage } from './message.view';
 import { MessageWriter } from './message-writer';
@@ -57,6 +58,7 @@ export class MessagesService implements BeforeApplicationShutdown {
     statements: StatementWriter,
     private readonly rooms: RoomsService,
     private readonly emitter: ChatEmitter,
+    private readonly dmMembers: DmMembers,
     metrics: MetricsService,
   ) {
     const sql = rowSql.for(MessageEntity);
@@ -222,7 +224,7 @@ export class MessagesService implements BeforeApplicationShutdown {
     const ref = parseRoom(roomName);
     await this.rooms.authorize(user, ref, 'markRead');
     await this.createdAtOf(ref.name, messageId, 'NOT_FOUND', 'messageId');
-    if (ref.kind === 'dm') await this.rooms.ensureDmMembers(ref.name, ref.members);
+    if (ref.kind === 'dm') await this.dmMembers.ensure(ref.name, ref.members);
     const marker = await this.rooms.advanceMarker(ref.name, user.id, messageId);
     return { room: ref.name, messageId: marker, unread: await this.unread(ref.name, user.id, marker) };
   }
