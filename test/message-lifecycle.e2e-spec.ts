@@ -57,7 +57,16 @@ describe.each(DATABASES)('message lifecycle and read state ($name)', ({ url: dat
     expect(data(await emitAck(a, 'message:delete', { id: sent.id }))).toEqual({ id: sent.id });
     expect(await again).toBe(false);
     const [tombstone] = (await api(t.url, ada).get(`/rooms/${room}/messages`).expect(200)).body.messages as Message[];
-    expect(tombstone).toEqual({ id: sent.id, room, sender: sent.sender, createdAt: sent.createdAt, body: '', editedAt: null, deletedAt: expect.any(String), reactions: [] });
+    expect(tombstone).toEqual({
+      id: sent.id,
+      room,
+      sender: sent.sender,
+      createdAt: sent.createdAt,
+      body: '',
+      editedAt: null,
+      deletedAt: expect.any(String),
+      reactions: [],
+    });
     expect(code(await emitAck(b, 'reaction:add', { id: sent.id, emoji: '👍' }))).toBe('FORBIDDEN');
   });
 
@@ -75,14 +84,19 @@ describe.each(DATABASES)('message lifecycle and read state ($name)', ({ url: dat
       { emoji: '👍', userIds: [bo.user.id, ada.user.id] },
       { emoji: '🎉', userIds: [ada.user.id] },
     ]);
-    expect(data(await emitAck<Message>(a, 'reaction:remove', { id: sent.id, emoji: '🎉' })).reactions).toEqual([{ emoji: '👍', userIds: [bo.user.id, ada.user.id] }]);
+    expect(data(await emitAck<Message>(a, 'reaction:remove', { id: sent.id, emoji: '🎉' })).reactions).toEqual([
+      { emoji: '👍', userIds: [bo.user.id, ada.user.id] },
+    ]);
     expect(data(await emitAck<Message>(a, 'reaction:remove', { id: sent.id, emoji: '🎉' })).reactions).toHaveLength(1);
-    expect(data(await emitAck<Message>(b, 'reaction:remove', { id: sent.id, emoji: '👍' })).reactions).toEqual([{ emoji: '👍', userIds: [ada.user.id] }]);
+    expect(data(await emitAck<Message>(b, 'reaction:remove', { id: sent.id, emoji: '👍' })).reactions).toEqual([
+      { emoji: '👍', userIds: [ada.user.id] },
+    ]);
     // 1–16 code points without whitespace
     const family = '👨‍👩‍👧‍👦'; // 7 code points, 11 UTF-16 units
     data(await emitAck(a, 'reaction:add', { id: sent.id, emoji: family }));
     data(await emitAck(a, 'reaction:add', { id: sent.id, emoji: '😀'.repeat(16) }));
-    for (const emoji of ['', 'a b', ' ', '😀'.repeat(17), 'tab\t']) expect(code(await emitAck(a, 'reaction:add', { id: sent.id, emoji }))).toBe('VALIDATION_FAILED');
+    for (const emoji of ['', 'a b', ' ', '😀'.repeat(17), 'tab\t'])
+      expect(code(await emitAck(a, 'reaction:add', { id: sent.id, emoji }))).toBe('VALIDATION_FAILED');
     for (let i = 0; i < 17; i++) data(await emitAck(a, 'reaction:add', { id: sent.id, emoji: `e${i}` }));
     expect(code(await emitAck(a, 'reaction:add', { id: sent.id, emoji: 'one-too-many' }))).toBe('LIMIT_EXCEEDED');
     // joining an existing reaction is no new distinct one
@@ -117,7 +131,10 @@ describe.each(DATABASES)('message lifecycle and read state ($name)', ({ url: dat
     const room = uniqueRoom('read');
     const early = await post(a, room, 'before bo joined');
     data(await emitAck(b, 'room:join', { room }));
-    const members = (await api(t.url, bo).get(`/rooms/${room}/members`).expect(200)).body.members as Array<{ user: { id: string }; lastReadMessageId: string | null }>;
+    const members = (await api(t.url, bo).get(`/rooms/${room}/members`).expect(200)).body.members as Array<{
+      user: { id: string };
+      lastReadMessageId: string | null;
+    }>;
     // a new member's marker starts at the latest message: nothing unread
     expect(members.find((m) => m.user.id === bo.user.id)?.lastReadMessageId).toBe(early.id);
     const m1 = await post(a, room, 'one');
@@ -158,7 +175,9 @@ describe.each(DATABASES)('message lifecycle and read state ($name)', ({ url: dat
     data(await emitAck(a, 'message:delete', { id: since.id }));
     const after = await post(a, room, 'new since');
     data(await emitAck(a, 'reaction:add', { id: after.id, emoji: '🔥' }));
-    const resumed = data(await emitAck<{ history: Message[]; hasMore: boolean; updated: Message[]; hasMoreUpdated: boolean }>(b, 'room:join', { room, since: since.id }));
+    const resumed = data(
+      await emitAck<{ history: Message[]; hasMore: boolean; updated: Message[]; hasMoreUpdated: boolean }>(b, 'room:join', { room, since: since.id }),
+    );
     expect(resumed.history.map((m) => m.id)).toEqual([after.id]);
     expect(resumed.updated.map((m) => m.id)).toEqual([m3.id, m1.id, since.id]);
     expect(resumed.updated.map((m) => m.id)).not.toContain(m2.id);
@@ -194,8 +213,16 @@ describe.each(DATABASES)('message lifecycle and read state ($name)', ({ url: dat
     a = await chatSocket(t.url, ada);
     b = await chatSocket(t.url, bo);
     const [stored] = (await api(t.url, bo).get(`/rooms/${room}/messages`).expect(200)).body.messages as Message[];
-    expect(stored).toMatchObject({ id: m1.id, body: 'kept, edited', editedAt: expect.any(String), reactions: [{ emoji: '💾', userIds: [bo.user.id] }] });
-    const members = (await api(t.url, bo).get(`/rooms/${room}/members`).expect(200)).body.members as Array<{ user: { id: string }; lastReadMessageId: string }>;
+    expect(stored).toMatchObject({
+      id: m1.id,
+      body: 'kept, edited',
+      editedAt: expect.any(String),
+      reactions: [{ emoji: '💾', userIds: [bo.user.id] }],
+    });
+    const members = (await api(t.url, bo).get(`/rooms/${room}/members`).expect(200)).body.members as Array<{
+      user: { id: string };
+      lastReadMessageId: string;
+    }>;
     expect(members.find((m) => m.user.id === bo.user.id)?.lastReadMessageId).toBe(m1.id);
     expect(((await api(t.url, bo).get('/rooms').expect(200)).body.rooms as RoomEntry[]).find((r) => r.name === room)?.unread).toBe(1);
   });

@@ -211,26 +211,36 @@ describe.each(DATABASES)('room authorization table ($name)', ({ url: databaseUrl
     }
   }
 
-  it.each(['public', 'private'] as const)('holds for a %s room', async (visibility) => {
-    const actual: Record<string, Record<string, Outcome | string>> = {};
-    const expected: Record<string, Record<string, Outcome>> = {};
-    for (const [column, role] of ROLES.entries()) {
-      const room = await fixture(visibility);
-      for (const action of ACTIONS) {
-        (actual[action] ??= {})[role] = await attempt(role, room, action);
-        (expected[action] ??= {})[role] = EXPECTED[visibility][action][column];
+  it.each(['public', 'private'] as const)(
+    'holds for a %s room',
+    async (visibility) => {
+      const actual: Record<string, Record<string, Outcome | string>> = {};
+      const expected: Record<string, Record<string, Outcome>> = {};
+      for (const [column, role] of ROLES.entries()) {
+        const room = await fixture(visibility);
+        for (const action of ACTIONS) {
+          (actual[action] ??= {})[role] = await attempt(role, room, action);
+          (expected[action] ??= {})[role] = EXPECTED[visibility][action][column];
+        }
+        for (const r of ROLES) await emitAck(sockets[r], 'room:leave', { room: room.name });
       }
-      for (const r of ROLES) await emitAck(sockets[r], 'room:leave', { room: room.name });
-    }
-    expect(actual).toEqual(expected);
-  }, 120_000);
+      expect(actual).toEqual(expected);
+    },
+    120_000,
+  );
 
   it('holds for an implicit room: public, no owner, moderated by admins', async () => {
     const name = uniqueRoom('implicit');
     const message = await post(sockets.poster, name, 'implicit hello');
     const member = api(t.url, users.member);
     data(await emitAck(sockets.member, 'room:join', { room: name }));
-    expect((await member.get(`/rooms/${name}`).expect(200)).body).toMatchObject({ name, title: name, visibility: 'public', ownerId: null, memberCount: 2 });
+    expect((await member.get(`/rooms/${name}`).expect(200)).body).toMatchObject({
+      name,
+      title: name,
+      visibility: 'public',
+      ownerId: null,
+      memberCount: 2,
+    });
     expect((await member.get(`/rooms/${name}/members`).expect(200)).body.members.map((m: { role: string }) => m.role)).toEqual(['member', 'member']);
     expect(ws(await emitAck(sockets.member, 'message:delete', { id: message.id }))).toBe('forbidden');
     await member.put(`/rooms/${name}/members/${users.nonMember.user.id}`).expect(403);

@@ -28,21 +28,23 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
       [A, 'old.a@example.test', 'Ölga Old'],
       [B, 'old.b@example.test', 'Bert Old'],
     ]) {
-      await old.query("INSERT INTO users (id, email, password_hash, display_name, role, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'user', NULL, ?, ?)", [
-        id,
-        email,
-        hash,
-        name,
-        now,
-        now,
-      ]);
+      await old.query(
+        "INSERT INTO users (id, email, password_hash, display_name, role, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'user', NULL, ?, ?)",
+        [id, email, hash, name, now, now],
+      );
     }
     const dm = `dm:${A}:${B}`;
     for (const [id, sender] of [
       ['01HZZZZZZZZZZZZZZZZZZZZZZ1', A],
       ['01HZZZZZZZZZZZZZZZZZZZZZZ2', B],
     ]) {
-      await old.query('INSERT INTO messages (id, room, sender_id, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', [id, dm, sender, 'old dm', now]);
+      await old.query('INSERT INTO messages (id, room, sender_id, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', [
+        id,
+        dm,
+        sender,
+        'old dm',
+        now,
+      ]);
     }
     await old.destroy();
 
@@ -51,7 +53,9 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
       const viewer = await register(t.url, { displayName: 'Viewer' });
       expect((await api(t.url, viewer).get('/users?q=ölga').expect(200)).body.users).toEqual([{ id: A, displayName: 'Ölga Old' }]);
       expect((await api(t.url, viewer).get('/users?q=BERT').expect(200)).body.users).toEqual([{ id: B, displayName: 'Bert Old' }]);
-      const members = await t.app.get(DataSource).query('SELECT user_id, last_read_message_id FROM room_members WHERE room = ? ORDER BY user_id', [dm]);
+      const members = await t.app
+        .get(DataSource)
+        .query('SELECT user_id, last_read_message_id FROM room_members WHERE room = ? ORDER BY user_id', [dm]);
       expect(members).toEqual([
         { user_id: A, last_read_message_id: '01HZZZZZZZZZZZZZZZZZZZZZZ2' },
         { user_id: B, last_read_message_id: '01HZZZZZZZZZZZZZZZZZZZZZZ2' },

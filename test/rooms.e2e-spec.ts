@@ -33,25 +33,44 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     await post(await chatSocket(t.url, bo), used, 'this name has history');
     await api(t.url, bo).post('/rooms', { name: used }).expect(409);
     await api(t.url, bo).post('/rooms', { name: 'announcements' }).expect(409);
-    for (const body of [{ name: `dm:${ada.user.id}:${bo.user.id}` }, { name: 'Not Valid' }, { name: 'x', title: '' }, { name: 'x', visibility: 'secret' }, { name: 'x', extra: 1 }]) {
+    for (const body of [
+      { name: `dm:${ada.user.id}:${bo.user.id}` },
+      { name: 'Not Valid' },
+      { name: 'x', title: '' },
+      { name: 'x', visibility: 'secret' },
+      { name: 'x', extra: 1 },
+    ]) {
       await api(t.url, bo).post('/rooms', body).expect(400);
     }
-    const defaults = await api(t.url, bo).post('/rooms', { name: uniqueRoom('plain') }).expect(201);
+    const defaults = await api(t.url, bo)
+      .post('/rooms', { name: uniqueRoom('plain') })
+      .expect(201);
     expect(defaults.body).toMatchObject({ visibility: 'public', title: defaults.body.name });
   });
 
   it('caps the rooms one user owns (ROOMS_PER_USER), on create and on transfer', async () => {
     const owner = await register(t.url);
     const made = [];
-    for (let i = 0; i < 3; i++) made.push((await api(t.url, owner).post('/rooms', { name: uniqueRoom('cap') }).expect(201)).body.name);
-    await api(t.url, owner).post('/rooms', { name: uniqueRoom('cap') }).expect(409);
+    for (let i = 0; i < 3; i++)
+      made.push(
+        (
+          await api(t.url, owner)
+            .post('/rooms', { name: uniqueRoom('cap') })
+            .expect(201)
+        ).body.name,
+      );
+    await api(t.url, owner)
+      .post('/rooms', { name: uniqueRoom('cap') })
+      .expect(409);
     const other = await register(t.url);
     const theirs = uniqueRoom('cap');
     await api(t.url, other).post('/rooms', { name: theirs }).expect(201);
     await api(t.url, other).put(`/rooms/${theirs}/members/${owner.user.id}`).expect(200);
     await api(t.url, other).patch(`/rooms/${theirs}`, { ownerId: owner.user.id }).expect(409);
     await api(t.url, owner).delete(`/rooms/${made[0]}`).expect(204);
-    await api(t.url, owner).post('/rooms', { name: uniqueRoom('cap') }).expect(201);
+    await api(t.url, owner)
+      .post('/rooms', { name: uniqueRoom('cap') })
+      .expect(201);
   });
 
   it('transfers ownership to a member only; the owner leaves only after transferring', async () => {
@@ -62,8 +81,16 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     await api(t.url, ada).put(`/rooms/${name}/members/${bo.user.id}`).expect(200);
     const patched = await api(t.url, ada).patch(`/rooms/${name}`, { ownerId: bo.user.id, title: 'Handed over', visibility: 'private' }).expect(200);
     expect(patched.body).toMatchObject({ ownerId: bo.user.id, title: 'Handed over', visibility: 'private', memberCount: 2 });
-    const roles = (await api(t.url, bo).get(`/rooms/${name}/members`).expect(200)).body.members.map((m: { user: { id: string }; role: string }) => [m.user.id, m.role]);
-    expect(new Map(roles)).toEqual(new Map([[ada.user.id, 'moderator'], [bo.user.id, 'owner']]));
+    const roles = (await api(t.url, bo).get(`/rooms/${name}/members`).expect(200)).body.members.map((m: { user: { id: string }; role: string }) => [
+      m.user.id,
+      m.role,
+    ]);
+    expect(new Map(roles)).toEqual(
+      new Map([
+        [ada.user.id, 'moderator'],
+        [bo.user.id, 'owner'],
+      ]),
+    );
     await api(t.url, ada).patch(`/rooms/${name}`, { title: 'mine again' }).expect(403);
     await api(t.url, ada).delete(`/rooms/${name}/members/${ada.user.id}`).expect(204);
     await api(t.url, ada).get(`/rooms/${name}`).expect(403);
@@ -109,7 +136,12 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
       lastMessage: dm,
       peer: { id: writer.user.id, displayName: 'Writer' },
     });
-    expect(list.find((r) => r.name === busy)).toMatchObject({ role: 'member', unread: 2, memberCount: 2, lastMessage: { id: gone.id, deletedAt: expect.any(String), body: '' } });
+    expect(list.find((r) => r.name === busy)).toMatchObject({
+      role: 'member',
+      unread: 2,
+      memberCount: 2,
+      lastMessage: { id: gone.id, deletedAt: expect.any(String), body: '' },
+    });
     expect(list.find((r) => r.name === quiet)).toMatchObject({ role: null, unread: 0, lastMessage: null, ownerId: writer.user.id, memberCount: 1 });
     // reading moves the count
     expect(data(await emitAck(readerSocket, 'room:read', { room: busy, messageId: last.id }))).toEqual({ room: busy, messageId: last.id, unread: 0 });
@@ -142,13 +174,25 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     const tag = `zq${Date.now().toString(36)}`;
     const found = [];
     for (const name of [`${tag} Émile`, `${tag.toUpperCase()} Adam`, `${tag}x`]) found.push(await register(t.url, { displayName: name }));
-    const res = await api(t.url, ada).get(`/users?q=${encodeURIComponent(tag.toUpperCase())}`).expect(200);
-    expect(res.body).toEqual({ users: [`${tag.toUpperCase()} Adam`, `${tag} Émile`, `${tag}x`].map((displayName) => ({ id: expect.any(String), displayName })) });
+    const res = await api(t.url, ada)
+      .get(`/users?q=${encodeURIComponent(tag.toUpperCase())}`)
+      .expect(200);
+    expect(res.body).toEqual({
+      users: [`${tag.toUpperCase()} Adam`, `${tag} Émile`, `${tag}x`].map((displayName) => ({ id: expect.any(String), displayName })),
+    });
     expect(JSON.stringify(res.body)).not.toContain('@');
-    expect((await api(t.url, ada).get(`/users?q=${encodeURIComponent(`${tag} é`)}`).expect(200)).body.users).toHaveLength(1);
+    expect(
+      (
+        await api(t.url, ada)
+          .get(`/users?q=${encodeURIComponent(`${tag} é`)}`)
+          .expect(200)
+      ).body.users,
+    ).toHaveLength(1);
     expect((await api(t.url, ada).get(`/users?q=${tag}zzz`).expect(200)).body.users).toEqual([]);
     await api(t.url, ada).get('/users').expect(400);
-    await api(t.url, ada).get(`/users?q=${'a'.repeat(51)}`).expect(400);
+    await api(t.url, ada)
+      .get(`/users?q=${'a'.repeat(51)}`)
+      .expect(400);
     expect((await api(t.url, ada).get(`/users/${found[0].user.id}`).expect(200)).body).toEqual({ id: found[0].user.id, displayName: `${tag} Émile` });
     await api(t.url, ada).get('/users/01ARZ3NDEKTSV4RRFFQ69G5FAV').expect(404);
   });
@@ -185,7 +229,9 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     ]);
     expect(await emitAck(inRoom, 'room:join', { room: name })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     await api(t.url, ada).put(`/rooms/${name}/members/${bo.user.id}`).expect(409);
-    await api(t.url, ada).put(`/rooms/${name}/bans/${bo.user.id}`, { until: new Date(Date.now() - 1000).toISOString() }).expect(400);
+    await api(t.url, ada)
+      .put(`/rooms/${name}/bans/${bo.user.id}`, { until: new Date(Date.now() - 1000).toISOString() })
+      .expect(400);
     await new Promise((resolve) => setTimeout(resolve, 1600));
     data(await emitAck(inRoom, 'room:join', { room: name }));
     expect((await api(t.url, ada).get(`/rooms/${name}/bans`).expect(200)).body.bans).toEqual([]);

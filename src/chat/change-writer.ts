@@ -27,6 +27,8 @@ export interface ChangeResult {
 interface Pending {
   change: MessageChange;
   attempts: number;
+  /** Answered already (a failure past the deadline): never written afterwards. */
+  settled: boolean;
   resolve: (result: ChangeResult) => void;
   reject: (error: unknown) => void;
 }
@@ -66,7 +68,7 @@ export class ChangeWriter {
 
   write(change: MessageChange): Promise<ChangeResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ change, attempts: 0, resolve, reject });
+      this.queue.push({ change, attempts: 0, settled: false, resolve, reject });
       this.schedule();
     });
   }
@@ -88,7 +90,8 @@ export class ChangeWriter {
   }
 
   private startBatch(): void {
-    const batch = this.queue.splice(0, MAX_BATCH);
+    let batch: Pending[] = [];
+    while (batch.length === 0 && this.queue.length > 0) batch = this.queue.splice(0, MAX_BATCH).filter((pending) => !pending.settled);
     if (batch.length === 0) return;
     this.running = this.commit(batch).finally(() => {
       this.running = null;
@@ -109,7 +112,10 @@ export class ChangeWriter {
     } catch (error) {
       this.logger.error(`Could not store ${batch.length} message change(s): ${describeCause(error)}`);
       const failure = new AppError('UNAVAILABLE', 'The change could not be stored; try again');
-      for (const pending of batch) pending.reject(failure);
+      for (const pending of batch) {
+        pending.settled = true;
+        pending.reject(failure);
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -165,6 +171,7 @@ export class ChangeWriter {
     // every decision about such a message was made on a stale row: all of them again, first in line
     const again: Pending[] = [];
     for (const pending of retry) {
+      if (pending.settled) continue;
       if (++pending.attempts >= MAX_ATTEMPTS) pending.reject(new AppError('UNAVAILABLE', 'The message is changing too fast; try again'));
       else again.push(pending);
     }

@@ -126,7 +126,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('message:history')
-  async history(@WsUser() user: Principal, @Payload(client['message:history'].payload) dto: PayloadOf<Chat, 'message:history'>): Promise<MessagePage> {
+  async history(
+    @WsUser() user: Principal,
+    @Payload(client['message:history'].payload) dto: PayloadOf<Chat, 'message:history'>,
+  ): Promise<MessagePage> {
     const facts = await this.rooms.authorize(user, dto.room, 'read');
     return this.messages.page(facts.ref.name, dto.before, dto.limit);
   }
@@ -147,12 +150,19 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   typing(@ConnectedSocket() socket: ChatSocket, @WsUser() user: Principal, @Payload(client.typing.payload) dto: PayloadOf<Chat, 'typing'>) {
     const room = parsePublicRoom(dto.room);
     if (!socket.rooms.has(socketRoom(room))) throw new AppError('FORBIDDEN', 'Join the room first');
-    socket.volatile.to(socketRoom(room)).except(userRoom(user.id)).emit('typing', { room, user: toUserSummary(user), typing: dto.typing });
+    socket.volatile
+      .to(socketRoom(room))
+      .except(userRoom(user.id))
+      .emit('typing', { room, user: toUserSummary(user), typing: dto.typing });
     return {};
   }
 
   @SubscribeMessage('presence:list')
-  async presenceList(@ConnectedSocket() socket: ChatSocket, @WsUser() user: Principal, @Payload(client['presence:list'].payload) dto: PayloadOf<Chat, 'presence:list'>) {
+  async presenceList(
+    @ConnectedSocket() socket: ChatSocket,
+    @WsUser() user: Principal,
+    @Payload(client['presence:list'].payload) dto: PayloadOf<Chat, 'presence:list'>,
+  ) {
     const room = parsePublicRoom(dto.room);
     // a socket in the room was allowed in; anyone else asks the policy (private rooms: members only)
     if (!socket.rooms.has(socketRoom(room))) await this.rooms.authorize(user, { kind: 'named', name: room }, 'read');
@@ -181,7 +191,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @SubscribeMessage('room:read')
-  async read(@ConnectedSocket() socket: ChatSocket, @WsUser() user: Principal, @Payload(client['room:read'].payload) dto: PayloadOf<Chat, 'room:read'>) {
+  async read(
+    @ConnectedSocket() socket: ChatSocket,
+    @WsUser() user: Principal,
+    @Payload(client['room:read'].payload) dto: PayloadOf<Chat, 'room:read'>,
+  ) {
     const state = await this.messages.markRead(user, dto.room, dto.messageId);
     // the user's other sockets, on every node, whether or not they are in the room
     socket.to(userRoom(user.id)).emit('room:read', state);
@@ -219,7 +233,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     const ref = parseRoom(room);
     const facts = await this.rooms.facts(ref, user.id);
     const reason = refusal(user, facts, 'join');
-    const admitted = reason === null && (wasMember && facts.role !== null ? true : await this.rooms.joinAsMember(room, user.id, await this.messages.latestId(room)));
+    const admitted =
+      reason === null && (wasMember && facts.role !== null ? true : await this.rooms.joinAsMember(room, user.id, await this.messages.latestId(room)));
     if (!admitted) {
       await socket.leave(socketRoom(room));
       throw new AppError('FORBIDDEN', reason ?? 'You are banned from this room');

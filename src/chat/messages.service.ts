@@ -92,7 +92,10 @@ export class MessagesService implements BeforeApplicationShutdown {
     if (before !== undefined) await this.createdAtOf(room, before, 'VALIDATION_FAILED', 'before');
     const query = this.withSender().useIndex(BY_ROOM_AND_ID).where('m.room = :room', { room });
     if (before !== undefined) query.andWhere('m.id < :before', { before });
-    const rows = await query.orderBy('m.id', 'DESC').take(limit + 1).getMany();
+    const rows = await query
+      .orderBy('m.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     const hasMore = rows.length > limit;
     return { messages: rows.slice(0, limit).reverse().map(toView), hasMore };
   }
@@ -143,7 +146,14 @@ export class MessagesService implements BeforeApplicationShutdown {
   }
 
   private edgeOf(room: string, order: 'ASC' | 'DESC'): Promise<MessageEntity | null> {
-    return this.messages.createQueryBuilder('m').select(['m.id', 'm.createdAt']).useIndex(BY_ROOM_AND_ID).where('m.room = :room', { room }).orderBy('m.id', order).limit(1).getOne();
+    return this.messages
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.createdAt'])
+      .useIndex(BY_ROOM_AND_ID)
+      .where('m.room = :room', { room })
+      .orderBy('m.id', order)
+      .limit(1)
+      .getOne();
   }
 
   async hasMessages(room: string): Promise<boolean> {
@@ -159,7 +169,10 @@ export class MessagesService implements BeforeApplicationShutdown {
   async byIds(ids: readonly string[]): Promise<Map<string, Message>> {
     const found = new Map<string, Message>();
     if (ids.length === 0) return found;
-    for (const row of await this.withSender().where({ id: In([...ids]) }).getMany()) found.set(row.id, toView(row));
+    for (const row of await this.withSender()
+      .where({ id: In([...ids]) })
+      .getMany())
+      found.set(row.id, toView(row));
     return found;
   }
 
@@ -206,7 +219,9 @@ export class MessagesService implements BeforeApplicationShutdown {
       id,
       apply: (current) => {
         if (current.deletedAt) throw new AppError('FORBIDDEN', 'A deleted message takes no reactions');
-        const reactions = add ? withReaction(parseReactions(current.reactions), emoji, user.id) : withoutReaction(parseReactions(current.reactions), emoji, user.id);
+        const reactions = add
+          ? withReaction(parseReactions(current.reactions), emoji, user.id)
+          : withoutReaction(parseReactions(current.reactions), emoji, user.id);
         return reactions === null ? null : { body: current.body, editedAt: current.editedAt, deletedAt: null, reactions: storeReactions(reactions) };
       },
     });
@@ -265,7 +280,9 @@ export class MessagesService implements BeforeApplicationShutdown {
 
   private async loadStored(ids: string[]): Promise<Map<string, StoredMessage>> {
     const found = new Map<string, StoredMessage>();
-    for (const row of await this.withSender().where({ id: In(ids) }).getMany()) {
+    for (const row of await this.withSender()
+      .where({ id: In(ids) })
+      .getMany()) {
       const { sender, ...message } = row;
       found.set(row.id, { ...message, senderName: sender?.displayName ?? '' });
     }
@@ -288,7 +305,8 @@ export function withReaction(reactions: Reaction[], emoji: string, userId: strin
   const existing = reactions.find((r) => r.emoji === emoji);
   if (existing?.userIds.includes(userId)) return null;
   if (existing) return reactions.map((r) => (r === existing ? { emoji, userIds: [...r.userIds, userId] } : r));
-  if (reactions.length >= LIMITS.reactionsPerMessage) throw new AppError('LIMIT_EXCEEDED', `At most ${LIMITS.reactionsPerMessage} distinct reactions per message`);
+  if (reactions.length >= LIMITS.reactionsPerMessage)
+    throw new AppError('LIMIT_EXCEEDED', `At most ${LIMITS.reactionsPerMessage} distinct reactions per message`);
   return [...reactions, { emoji, userIds: [userId] }];
 }
 

@@ -34,7 +34,9 @@ export const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role
     ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')", hint)} AS unread
   FROM room_members rm LEFT JOIN rooms r ON r.name = rm.room
   WHERE rm.user_id = ?`;
-export const publicRoomsSql = (hint: string) => `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
+export const publicRoomsSql = (
+  hint: string,
+) => `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
     ${latestIdOf('r.name', hint)} AS last_id, ${membersOf('r.name')} AS member_count, COALESCE(${latestAtOf('r.name', hint)}, r.created_at) AS activity
   FROM rooms r
   WHERE r.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM room_members x WHERE x.room = r.name AND x.user_id = ?)
@@ -120,7 +122,14 @@ export class RoomDirectory {
       const peerId = ref.members[0] === user.id ? ref.members[1] : ref.members[0];
       const peer = (await this.users.summaries([peerId])).get(peerId);
       const createdAt = (await this.messages.firstCreatedAt(ref.name)) ?? new Date();
-      return { name: ref.name, title: peer?.displayName ?? '', visibility: 'private', ownerId: null, createdAt: createdAt.toISOString(), memberCount: 2 };
+      return {
+        name: ref.name,
+        title: peer?.displayName ?? '',
+        visibility: 'private',
+        ownerId: null,
+        createdAt: createdAt.toISOString(),
+        memberCount: 2,
+      };
     }
     return this.describe(ref.name);
   }
@@ -147,7 +156,11 @@ export class RoomDirectory {
   }
 
   private async describe(name: string): Promise<Room> {
-    const [room, memberCount, firstAt] = await Promise.all([this.rooms.findRoom(name), this.rooms.memberCount(name), this.messages.firstCreatedAt(name)]);
+    const [room, memberCount, firstAt] = await Promise.all([
+      this.rooms.findRoom(name),
+      this.rooms.memberCount(name),
+      this.messages.firstCreatedAt(name),
+    ]);
     if (!room && !firstAt && memberCount === 0) {
       // an implicit room nobody used yet: it exists as of now
       return toRoom(name, null, 0, new Date());
@@ -157,7 +170,14 @@ export class RoomDirectory {
 }
 
 function roomOf(row: RoomRow) {
-  return { name: row.name, title: row.title ?? row.name, visibility: row.visibility ?? 'public', ownerId: row.owner_id, createdAt: rawDate(row.created_at) as Date };
+  return {
+    name: row.name,
+    title: row.title ?? row.name,
+    visibility: row.visibility ?? 'public',
+    ownerId: row.owner_id,
+    createdAt: rawDate(row.created_at) as Date,
+  };
 }
 
-const activityOf = (lastMessage: { createdAt: string } | null, createdAt: Date) => (lastMessage ? Date.parse(lastMessage.createdAt) : createdAt.getTime());
+const activityOf = (lastMessage: { createdAt: string } | null, createdAt: Date) =>
+  lastMessage ? Date.parse(lastMessage.createdAt) : createdAt.getTime();

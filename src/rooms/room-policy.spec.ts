@@ -5,10 +5,20 @@ const OTHER = '01BX5ZZKBKACTAV9WEVGEMMVRZ';
 const user = { id: ME, role: 'user' as const };
 const admin = { id: ME, role: 'admin' as const };
 
-const named = (name: string, over: Partial<RoomFacts> = {}): RoomFacts => ({ ref: { kind: 'named', name }, room: null, role: null, banned: false, ...over });
+const named = (name: string, over: Partial<RoomFacts> = {}): RoomFacts => ({
+  ref: { kind: 'named', name },
+  room: null,
+  role: null,
+  banned: false,
+  ...over,
+});
 const created = (visibility: 'public' | 'private', over: Partial<RoomFacts> = {}) => named('team', { room: { visibility, ownerId: OTHER }, ...over });
-const allowed = (caller: typeof user | typeof admin, facts: RoomFacts, action: RoomAction, target?: { userId: string; role?: 'owner' | 'moderator' | 'member' | null }) =>
-  refusal(caller, facts, action, target) === null;
+const allowed = (
+  caller: typeof user | typeof admin,
+  facts: RoomFacts,
+  action: RoomAction,
+  target?: { userId: string; role?: 'owner' | 'moderator' | 'member' | null },
+) => refusal(caller, facts, action, target) === null;
 
 describe('RoomPolicy', () => {
   it('lets anyone read and join a public room, members only a private one', () => {

@@ -66,7 +66,8 @@ export function refusal(caller: Caller, facts: RoomFacts, action: RoomAction, ta
   }
   // a read marker belongs to a membership: admins too must be members to have one
   if (action === 'markRead' && facts.role === null) return 'Members only: join the room first';
-  if (caller.role === 'admin') return ref.name === ANNOUNCEMENTS && (action === 'update' || action === 'delete') ? 'The announcements room cannot be changed' : null;
+  if (caller.role === 'admin')
+    return ref.name === ANNOUNCEMENTS && (action === 'update' || action === 'delete') ? 'The announcements room cannot be changed' : null;
   if (action === 'deleteMessage' && isSelf) return null;
   if (facts.banned && action !== 'view' && action !== 'removeMember') return 'You are banned from this room';
 

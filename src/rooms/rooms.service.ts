@@ -7,18 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { isUniqueViolation } from '../database/errors';
 import { rawDate } from '../database/row-sql';
 import { StatementWriter } from '../database/statement-writer';
-import {
-  ANNOUNCEMENTS,
-  Ban,
-  CreateRoomBody,
-  Member,
-  MemberRole,
-  PutBanBody,
-  RoomRef,
-  UpdateRoomBody,
-  UserSummary,
-  Visibility,
-} from '../protocol';
+import { ANNOUNCEMENTS, Ban, CreateRoomBody, Member, MemberRole, PutBanBody, RoomRef, UpdateRoomBody, UserSummary, Visibility } from '../protocol';
 import { UsersService } from '../users/users.service';
 import { BanEntity, isActiveBan } from './ban.entity';
 import { MembershipEntity } from './membership.entity';
@@ -118,7 +107,13 @@ export class RoomsService {
     if (ref.kind === 'dm') throw new AppError('VALIDATION_FAILED', 'room must be 1-64 characters of a-z 0-9 - _');
     if (ref.name === ANNOUNCEMENTS) throw new AppError('CONFLICT', 'This name is taken');
     const now = new Date();
-    const room: RoomEntity = { name: ref.name, title: body.title ?? ref.name, visibility: body.visibility ?? 'public', ownerId: caller.id, createdAt: now };
+    const room: RoomEntity = {
+      name: ref.name,
+      title: body.title ?? ref.name,
+      visibility: body.visibility ?? 'public',
+      ownerId: caller.id,
+      createdAt: now,
+    };
     let joinedBefore: string[] = [];
     try {
       // writes first: on SQLite a transaction that reads before writing can be refused once the writer thread commits
@@ -222,7 +217,13 @@ export class RoomsService {
   }
 
   /** PUT member: owner and moderators add members; only the owner grants or takes `moderator`. */
-  async putMember(caller: Principal, name: string, userId: string, role: 'member' | 'moderator' | undefined, marker: () => Promise<MarkerStart>): Promise<Member> {
+  async putMember(
+    caller: Principal,
+    name: string,
+    userId: string,
+    role: 'member' | 'moderator' | undefined,
+    marker: () => Promise<MarkerStart>,
+  ): Promise<Member> {
     const facts = await this.authorize(caller, name, 'addMember');
     const room = facts.ref.name;
     const user = await this.users.getSummary(userId);
@@ -300,4 +301,7 @@ export class RoomsService {
   }
 }
 
-const summaryOf = (row: { userId: string; user?: { displayName: string } }): UserSummary => ({ id: row.userId, displayName: row.user?.displayName ?? '' });
+const summaryOf = (row: { userId: string; user?: { displayName: string } }): UserSummary => ({
+  id: row.userId,
+  displayName: row.user?.displayName ?? '',
+});

@@ -20,7 +20,11 @@ export function api(url: string, who: AuthResult) {
   return {
     get: (path: string) => request(url).get(path).set(auth),
     post: (path: string, body?: object) => request(url).post(path).set(auth).send(body),
-    put: (path: string, body?: object) => request(url).put(path).set(auth).send(body ?? {}),
+    put: (path: string, body?: object) =>
+      request(url)
+        .put(path)
+        .set(auth)
+        .send(body ?? {}),
     patch: (path: string, body: object) => request(url).patch(path).set(auth).send(body),
     delete: (path: string) => request(url).delete(path).set(auth),
   };

@@ -27,7 +27,13 @@ export class Rooms1733100000000 implements MigrationInterface {
           new TableIndex({ name: 'IDX_rooms_visibility', columnNames: ['visibility'] }),
         ],
         foreignKeys: [
-          new TableForeignKey({ name: 'FK_rooms_owner', columnNames: ['owner_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
+          new TableForeignKey({
+            name: 'FK_rooms_owner',
+            columnNames: ['owner_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'SET NULL',
+          }),
         ],
       }),
     );
@@ -45,7 +51,13 @@ export class Rooms1733100000000 implements MigrationInterface {
         // the primary key (room, user_id) serves member lists and counts; this one a user's rooms
         indices: [new TableIndex({ name: 'IDX_room_members_user', columnNames: ['user_id'] })],
         foreignKeys: [
-          new TableForeignKey({ name: 'FK_room_members_user', columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            name: 'FK_room_members_user',
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
@@ -60,7 +72,13 @@ export class Rooms1733100000000 implements MigrationInterface {
           timeColumn('created_at'),
         ],
         foreignKeys: [
-          new TableForeignKey({ name: 'FK_room_bans_user', columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            name: 'FK_room_bans_user',
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );

@@ -16,13 +16,23 @@ export class UsersDisplayNameKey1733100000002 implements MigrationInterface {
     const mysql = queryRunner.connection.options.type === 'mysql';
     await queryRunner.addColumn(
       'users',
-      new TableColumn({ name: 'display_name_key', type: 'varchar', length: '100', default: "''", ...(mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {}) }),
+      new TableColumn({
+        name: 'display_name_key',
+        type: 'varchar',
+        length: '100',
+        default: "''",
+        ...(mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {}),
+      }),
     );
     let after = '';
     for (;;) {
-      const rows = (await queryRunner.query('SELECT id, display_name FROM users WHERE id > ? ORDER BY id LIMIT ?', [after, BACKFILL_BATCH])) as Array<{ id: string; display_name: string }>;
+      const rows = (await queryRunner.query('SELECT id, display_name FROM users WHERE id > ? ORDER BY id LIMIT ?', [
+        after,
+        BACKFILL_BATCH,
+      ])) as Array<{ id: string; display_name: string }>;
       if (rows.length === 0) break;
-      for (const row of rows) await queryRunner.query('UPDATE users SET display_name_key = ? WHERE id = ?', [displayNameKey(row.display_name), row.id]);
+      for (const row of rows)
+        await queryRunner.query('UPDATE users SET display_name_key = ? WHERE id = ?', [displayNameKey(row.display_name), row.id]);
       after = rows[rows.length - 1].id;
     }
     await queryRunner.createIndex('users', new TableIndex({ name: 'IDX_users_display_name_key', columnNames: ['display_name_key'] }));
