@@ -74,7 +74,7 @@ export class UsersService {
       .limit(limit)
       .getMany();
     // a PAD SPACE collation would let "ab" match "ab "; the key itself decides
-    return rows.filter((row) => row.displayNameKey.startsWith(key)).map((row) => ({ id: row.id, displayName: row.displayName }));
+    return rows.filter((row) => (row.displayNameKey ?? '').startsWith(key)).map((row) => ({ id: row.id, displayName: row.displayName }));
   }
 
   /** Includes `passwordHash`, which is never selected otherwise. */
