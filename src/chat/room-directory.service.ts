@@ -28,13 +28,13 @@ const membersOf = (room: string) => `(SELECT COUNT(*) FROM room_members c WHERE 
  * 1000); (2) the created public rooms the caller is not in, most recently active first, at
  * most 200; (3) the last messages by id; (4) the DM peers' names.
  */
-export const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role AS role, rm.joined_at AS joined_at,
+const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role AS role, rm.joined_at AS joined_at,
     r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
     ${latestIdOf('rm.room', hint)} AS last_id, ${firstAtOf('rm.room', hint)} AS first_at, ${membersOf('rm.room')} AS member_count,
     ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')", hint)} AS unread
   FROM room_members rm LEFT JOIN rooms r ON r.name = rm.room
   WHERE rm.user_id = ?`;
-export const publicRoomsSql = (
+const publicRoomsSql = (
   hint: string,
 ) => `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
     ${latestIdOf('r.name', hint)} AS last_id, ${membersOf('r.name')} AS member_count, COALESCE(${latestAtOf('r.name', hint)}, r.created_at) AS activity
