@@ -1,4 +1,5 @@
 import { Socket } from 'socket.io-client';
+import { DataSource, EntitySubscriberInterface } from 'typeorm';
 import type { Message, RoomEntry } from '../src/protocol';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { AuthResult, closeAllSockets, emitAck, nextEvent, receives, register } from './support/clients';
@@ -150,6 +151,36 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
     // the writer sees the private room it owns
     const writers = (await api(t.url, writer).get('/rooms').expect(200)).body.rooms as RoomEntry[];
     expect(writers.find((r) => r.name === hidden)).toMatchObject({ role: 'owner', title: 'Secret plans', visibility: 'private', unread: 0 });
+  });
+
+  it('answers GET /rooms in a fixed number of queries, for 3 rooms or 30', async () => {
+    const user = await register(t.url);
+    const peer = await register(t.url, { displayName: 'Peer' });
+    const socket = await chatSocket(t.url, user);
+    const peerSocket = await chatSocket(t.url, peer);
+    const dataSource = t.app.get(DataSource);
+    let queries = 0;
+    dataSource.subscribers.push({ beforeQuery: () => void queries++ } as EntitySubscriberInterface);
+    const addRooms = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const room = uniqueRoom('many');
+        await post(socket, room, 'hi');
+        data(await emitAck(socket, 'room:leave', { room }));
+      }
+      data(await emitAck(peerSocket, 'dm:send', { to: user.user.id, body: 'a dm' }));
+    };
+    const count = async () => {
+      queries = 0;
+      const rooms = (await api(t.url, user).get('/rooms').expect(200)).body.rooms as RoomEntry[];
+      return { queries, mine: rooms.filter((r) => r.role !== null).length };
+    };
+    await addRooms(3);
+    const few = await count();
+    await addRooms(27);
+    const many = await count();
+    expect([few.mine, many.mine]).toEqual([4, 31]);
+    expect(many.queries).toBe(few.queries);
+    expect(many.queries).toBeLessThanOrEqual(4);
   });
 
   it('counts unread exactly up to 1000, then says 1000', async () => {
