@@ -34,14 +34,16 @@ const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role AS rol
     ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')", hint)} AS unread
   FROM room_members rm LEFT JOIN rooms r ON r.name = rm.room
   WHERE rm.user_id = ?`;
-const publicRoomsSql = (
-  hint: string,
-) => `SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
-    ${latestIdOf('r.name', hint)} AS last_id, ${membersOf('r.name')} AS member_count, COALESCE(${latestAtOf('r.name', hint)}, r.created_at) AS activity
-  FROM rooms r
-  WHERE r.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM room_members x WHERE x.room = r.name AND x.user_id = ?)
-  ORDER BY activity DESC, r.name ASC
-  LIMIT ${LIMITS.publicRoomsListed}`;
+/** The member counts are taken for the 200 rooms listed only, not for every public room. */
+const publicRoomsSql = (hint: string) => `SELECT p.*, ${membersOf('p.name')} AS member_count FROM (
+    SELECT r.name AS name, r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
+      ${latestIdOf('r.name', hint)} AS last_id, COALESCE(${latestAtOf('r.name', hint)}, r.created_at) AS activity
+    FROM rooms r
+    WHERE r.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM room_members x WHERE x.room = r.name AND x.user_id = ?)
+    ORDER BY activity DESC, r.name ASC
+    LIMIT ${LIMITS.publicRoomsListed}
+  ) p
+  ORDER BY p.activity DESC, p.name ASC`;
 
 interface RoomRow {
   name: string;
