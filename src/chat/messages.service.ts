@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
-import { StatementWriter } from '../database/statement-writer';
+import { Statement, StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
 import { LIMITS, parseRoomName, type Message, type MessagePage, type Reaction } from '../protocol';
 import { parseRoom } from '../rooms/room-names';
@@ -160,9 +160,10 @@ export class MessagesService implements BeforeApplicationShutdown {
     return (await this.latestId(room)) !== null;
   }
 
-  /** The room's messages, inside the room deletion's transaction. */
-  async deleteRoomMessages(manager: EntityManager, room: string): Promise<void> {
-    await manager.delete(MessageEntity, { room });
+  /** The statement deleting the room's messages, for the room deletion's transaction. */
+  deleteRoomMessages(room: string): Statement {
+    const escape = (identifier: string) => this.dataSource.driver.escape(identifier);
+    return { sql: `DELETE FROM ${escape('messages')} WHERE ${escape('room')} = ?`, params: [room] };
   }
 
   /** The latest message ids among `ids`, hydrated, by id. */

@@ -30,7 +30,7 @@ const membersOf = (room: string) => `(SELECT COUNT(*) FROM room_members c WHERE 
  */
 const memberRoomsSql = (hint: string) => `SELECT rm.room AS name, rm.role AS role, rm.joined_at AS joined_at,
     r.title AS title, r.visibility AS visibility, r.owner_id AS owner_id, r.created_at AS created_at,
-    ${latestIdOf('rm.room', hint)} AS last_id, ${firstAtOf('rm.room', hint)} AS first_at, ${membersOf('rm.room')} AS member_count,
+    ${latestIdOf('rm.room', hint)} AS last_id, CASE WHEN r.name IS NULL THEN ${firstAtOf('rm.room', hint)} END AS first_at, ${membersOf('rm.room')} AS member_count,
     ${unreadOf('rm.room', "COALESCE(rm.last_read_message_id, '')", hint)} AS unread
   FROM room_members rm LEFT JOIN rooms r ON r.name = rm.room
   WHERE rm.user_id = ?`;
@@ -150,7 +150,7 @@ export class RoomDirectory {
   async remove(user: Principal, name: string): Promise<void> {
     const facts = await this.rooms.authorize(user, name, 'delete');
     const room = facts.ref.name;
-    await this.rooms.deleteRoom(room, (manager) => this.messages.deleteRoomMessages(manager, room));
+    await this.rooms.deleteRoom(room, this.messages.deleteRoomMessages(room));
   }
 
   putMember(user: Principal, name: string, userId: string, role: 'member' | 'moderator' | undefined): Promise<Member> {
