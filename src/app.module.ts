@@ -4,12 +4,12 @@ import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { AppConfigModule, AppConfigOptions } from './config/config.module';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
-import { LoggingModule } from './logging/logging.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -18,12 +18,11 @@ import { ServerApiModule } from './server-api/server-api.module';
 
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(options: AppConfigOptions = {}): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(options),
-        LoggingModule,
+        AppConfigModule.forRoot(config),
         MetricsModule,
         RedisModule,
         DatabaseModule,

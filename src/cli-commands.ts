@@ -1,7 +1,7 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppError } from './common/errors';
-import { AppConfigModule } from './config/config.module';
+import { AppConfigModule, loadConfig } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
@@ -12,7 +12,7 @@ import { UsersService } from './users/users.service';
 
 /** What the CLI's commands do, in an application context (loaded only once the arguments are known good). */
 
-@Module({ imports: [AppConfigModule.forRoot(), MetricsModule, RedisModule, DatabaseModule, UsersModule, ApiKeysModule] })
+@Module({})
 class CliModule {}
 
 export type CommandName = 'set-role' | 'api-key create' | 'api-key list' | 'api-key revoke';
@@ -42,7 +42,11 @@ const RUN: Record<CommandName, (app: INestApplicationContext, args: string[], op
 
 /** Runs the command; 'usage' when an argument turned out invalid (unknown role or scope, empty name). */
 export async function runCommand(name: CommandName, args: string[], options: Record<string, string | undefined>): Promise<{ output: string } | { usage: string }> {
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'] });
+  const config = await loadConfig();
+  const app = await NestFactory.createApplicationContext(
+    { module: CliModule, imports: [AppConfigModule.forRoot(config), MetricsModule, RedisModule, DatabaseModule, UsersModule, ApiKeysModule] },
+    { logger: ['error'] },
+  );
   try {
     return { output: await RUN[name](app, args, options) };
   } catch (error) {

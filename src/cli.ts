@@ -93,9 +93,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // AppError (unknown email, unknown key) and ConfigError: their message is for the operator
+    // AppError (unknown email, unknown key), ConfigError, an unreachable database: their message is for the operator
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === 'AppError' || name === 'ConfigError') process.stderr.write(`${(error as Error).message}\n`);
+    if (name === 'AppError' || name === 'ConfigError' || name === 'DependencyUnreachableError') process.stderr.write(`${(error as Error).message}\n`);
     else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },

@@ -213,7 +213,11 @@ describe('REST operations and limits', () => {
         'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'POST /auth/logout-all',
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
-        'GET /rooms/{room}/messages', 'GET /health', 'GET /metrics',
+        'GET /rooms/{room}/messages', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json',
+        'POST /rooms', 'GET /rooms', 'GET /rooms/{room}', 'PATCH /rooms/{room}', 'DELETE /rooms/{room}',
+        'GET /rooms/{room}/members', 'GET /rooms/{room}/members/{userId}', 'PUT /rooms/{room}/members/{userId}', 'DELETE /rooms/{room}/members/{userId}',
+        'GET /rooms/{room}/bans', 'PUT /rooms/{room}/bans/{userId}', 'DELETE /rooms/{room}/bans/{userId}',
+        'GET /users', 'GET /users/{id}',
         // the server API
         'POST /api/v1/rooms/{room}/messages', 'GET /api/v1/rooms/{room}/messages', 'DELETE /api/v1/rooms/{room}/messages/{id}',
         'POST /api/v1/users/{id}/notifications', 'POST /api/v1/channels/{channel}/publications', 'POST /api/v1/channels/{channel}/tokens',

@@ -22,9 +22,9 @@ it.each(DATABASES)('upgrades a database with messages and goes back down ($name)
   const next = new DataSource({ ...base, migrations: MIGRATIONS });
   await next.initialize();
   await next.runMigrations();
-  const rows = await next.query('SELECT id, body, sender_name, deleted_at FROM messages');
-  expect(rows).toEqual([expect.objectContaining({ id: '01HZMSG00000000000000000AA', body: 'old message', sender_name: null, deleted_at: null })]);
-  await next.query("INSERT INTO messages (id, room, sender_id, sender_name, body, client_msg_id, created_at) VALUES ('01HZMSG00000000000000000AB', 'lobby', 'bot:abc', 'Bot', 'bot message', 'c1', '2026-01-01 00:00:00.000')");
+  const rows = await next.query('SELECT id, body, bot_name, deleted_at FROM messages');
+  expect(rows).toEqual([expect.objectContaining({ id: '01HZMSG00000000000000000AA', body: 'old message', bot_name: null, deleted_at: null })]);
+  await next.query("INSERT INTO messages (id, room, sender_id, bot_name, body, client_msg_id, created_at) VALUES ('01HZMSG00000000000000000AB', 'lobby', 'bot:abc', 'Bot', 'bot message', 'c1', '2026-01-01 00:00:00.000')");
   expect(await next.query('SELECT blocked_at FROM users')).toEqual([{ blocked_at: null }]);
   // rebuilding users (SQLite) must not cascade into its dependents
   expect(await next.query('SELECT id FROM sessions')).toEqual([{ id: '01HZSESS000000000000000AA' }]);

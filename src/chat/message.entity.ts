@@ -14,9 +14,9 @@ export class MessageEntity {
   @Column({ name: 'sender_id', type: 'varchar', length: 26 })
   senderId!: string;
 
-  /** Bots (`bot:<keyId>`) have no users row: their name is kept here. NULL for users. */
-  @Column({ name: 'sender_name', type: 'varchar', length: 50, nullable: true })
-  senderName!: string | null;
+  /** A bot's display name (its API key's name): bots (`bot:<keyId>`) have no users row. NULL for users. */
+  @Column({ name: 'bot_name', type: 'varchar', length: 50, nullable: true })
+  botName!: string | null;
 
   @ManyToOne(() => UserEntity, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'sender_id' })
@@ -31,7 +31,22 @@ export class MessageEntity {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 
-  /** A tombstone: the body is emptied, the row stays. */
+  @Column({ name: 'edited_at', type: 'datetime', precision: 3, nullable: true })
+  editedAt!: Date | null;
+
+  /** Set once deleted: the row stays as a tombstone (body "", no reactions). */
   @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
   deletedAt!: Date | null;
+
+  /** JSON `[{ emoji, userIds }]` in order of first use; null when there are none. */
+  @Column({ type: 'text', nullable: true })
+  reactions!: string | null;
+
+  /** Time of the latest edit, deletion or reaction change (null: never changed); a resume's `updated` scans it. */
+  @Column({ name: 'changed_at', type: 'datetime', precision: 3, nullable: true })
+  changedAt!: Date | null;
+
+  /** Incremented by every change: changes are compare-and-swap on it, across nodes. */
+  @Column({ type: 'int', default: 0 })
+  version!: number;
 }

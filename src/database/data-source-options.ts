@@ -9,15 +9,21 @@ import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
 import { UsersEmailExact1732500000000 } from './migrations/1732500000000-users-email-exact';
+import { UserIdentities1733300000000 } from './migrations/1733300000000-user-identities';
+import { Rooms1733100000000 } from './migrations/1733100000000-rooms';
+import { MessageLifecycle1733100000001 } from './migrations/1733100000001-message-lifecycle';
+import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
 import { ServerApiAndLive1733200000000 } from './migrations/1733200000000-server-api-and-live';
-import { MessagesDeletedAt1733200000001 } from './migrations/1733200000001-messages-deleted-at';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
   EmailTokens1732400000002,
   UsersEmailExact1732500000000,
+  UserIdentities1733300000000,
+  Rooms1733100000000,
+  MessageLifecycle1733100000001,
+  UsersDisplayNameKey1733100000002,
   ServerApiAndLive1733200000000,
-  MessagesDeletedAt1733200000001,
 ];
 
 const MYSQL_TIMEOUT_MS = 5000;

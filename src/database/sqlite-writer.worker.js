@@ -30,12 +30,22 @@ function prepared(sql) {
   return statement;
 }
 
-/**
- * One statement (autocommit), or `steps`: several in one IMMEDIATE transaction, answering the
- * rows of the last one (a SELECT).
- */
+/** Several statements in one transaction: each one's changed rows. */
+const runAll = /** @type {(list: Array<{ sql: string, params: unknown[] }>) => number[]} */ (/** @type {unknown} */ (
+  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list) => list.map(({ sql, params }) => prepared(sql).run(params).changes))
+));
+
+/** Several statements, then a SELECT, in one transaction: the SELECT's rows. */
+const runAllThenRead = /** @type {(list: Array<{ sql: string, params: unknown[] }>, read: { sql: string, params: unknown[] }) => unknown[]} */ (/** @type {unknown} */ (
+  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list, /** @type {{ sql: string, params: unknown[] }} */ read) => {
+    for (const { sql, params } of list) prepared(sql).run(params);
+    return prepared(read.sql).all(read.params);
+  })
+));
+
 serveRequests(
-  (/** @type {{ sql: string, params: unknown[], deadline: number, steps?: Array<{ sql: string, params: unknown[] }> }} */ { sql, params, deadline, steps }) => {
+  (/** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, read?: { sql: string, params: unknown[] }, deadline: number }} */ request) => {
+    const { deadline } = request;
     // Wait for another connection's lock only as long as the caller still waits for us.
     const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
     if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
@@ -44,22 +54,8 @@ serveRequests(
       db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
-    if (!steps) {
-      prepared(sql).run(params);
-      return undefined;
-    }
-    return db
-      .transaction(() => {
-        /** @type {unknown[]} */
-        let rows = [];
-        for (const step of steps) {
-          const statement = prepared(step.sql);
-          if (statement.reader) rows = statement.all(step.params);
-          else statement.run(step.params);
-        }
-        return rows;
-      })
-      .immediate();
+    if ('statements' in request) return request.read ? runAllThenRead(request.statements, request.read) : runAll(request.statements);
+    return prepared(request.sql).run(request.params).changes;
   },
   () => db.close(),
 );

@@ -9,25 +9,27 @@ import { WorkerChannel } from '../threads/worker-channel';
  * through this, instead of BEGIN / INSERT / COMMIT through TypeORM's query runner: one round
  * trip to MySQL instead of three, each of which waited for a turn of a busy event loop.
  */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 export abstract class StatementWriter {
   /**
    * `deadline` (epoch ms): when the caller stops waiting and tells its senders the write failed.
    * A statement that has not started by then must not start at all, or the rows would be
-   * stored after their senders were told they were not.
+   * stored after their senders were told they were not. Resolves with the rows it changed.
    */
-  abstract run(sql: string, params: unknown[], deadline: number): Promise<void>;
+  abstract run(sql: string, params: unknown[], deadline: number): Promise<number>;
+
+  /** Several statements in one transaction (all or none), each one's changed rows once committed. */
+  abstract runAll(statements: Statement[], deadline: number): Promise<number[]>;
 
   /**
-   * Several statements in one transaction, committed when the promise resolves; answers the
-   * rows of the last one (a SELECT), so a write whose values the database computes (an
-   * offset) needs no round trip in the middle. The first step must write (SQLite).
+   * `runAll`, then `read` (a SELECT) in the same transaction: its rows once committed. For
+   * writes whose values the database computes (an offset), with no round trip in between.
    */
-  abstract transaction(steps: Statement[], deadline: number): Promise<Array<Record<string, unknown>>>;
-}
-
-export interface Statement {
-  sql: string;
-  params: unknown[];
+  abstract runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>>;
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -37,16 +39,49 @@ export class DataSourceStatementWriter extends StatementWriter {
   }
 
   /** MySQL bounds every query itself (maxQueryExecutionTime); in-memory SQLite runs at once. */
-  async run(sql: string, params: unknown[]): Promise<void> {
-    await this.dataSource.query(sql, params);
+  async run(sql: string, params: unknown[]): Promise<number> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      return (await runner.query(sql, params, true)).affected ?? 0;
+    } finally {
+      await runner.release();
+    }
   }
 
-  transaction(steps: Statement[]): Promise<Array<Record<string, unknown>>> {
-    return this.dataSource.transaction(async (manager) => {
-      let rows: unknown = [];
-      for (const step of steps) rows = await manager.query(step.sql, step.params);
-      return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
-    });
+  async runAll(statements: Statement[]): Promise<number[]> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.startTransaction();
+      const changes: number[] = [];
+      try {
+        for (const { sql, params } of statements) changes.push((await runner.query(sql, params, true)).affected ?? 0);
+        await runner.commitTransaction();
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+      return changes;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async runAllThenRead(statements: Statement[], read: Statement): Promise<Array<Record<string, unknown>>> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.startTransaction();
+      try {
+        for (const { sql, params } of statements) await runner.query(sql, params);
+        const rows = (await runner.query(read.sql, read.params)) as Array<Record<string, unknown>>;
+        await runner.commitTransaction();
+        return rows;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 }
 
@@ -60,7 +95,10 @@ export class DataSourceStatementWriter extends StatementWriter {
  * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number; steps?: Statement[] }, Array<Record<string, unknown>> | undefined>;
+  private readonly thread: WorkerChannel<
+    { sql: string; params: unknown[]; deadline: number } | { statements: Statement[]; read?: Statement; deadline: number },
+    number | number[] | Array<Record<string, unknown>>
+  >;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -72,12 +110,16 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
     );
   }
 
-  async run(sql: string, params: unknown[], deadline: number): Promise<void> {
-    await this.thread.call({ sql, params, deadline }, sql);
+  async run(sql: string, params: unknown[], deadline: number): Promise<number> {
+    return (await this.thread.call({ sql, params, deadline }, sql)) as number;
   }
 
-  async transaction(steps: Statement[], deadline: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.thread.call({ sql: '', params: [], deadline, steps }, steps.map((s) => s.sql).join('; '))) ?? [];
+  async runAll(statements: Statement[], deadline: number): Promise<number[]> {
+    return (await this.thread.call({ statements, deadline }, statements.map((s) => s.sql).join('; '))) as number[];
+  }
+
+  async runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>> {
+    return (await this.thread.call({ statements, read, deadline }, [...statements, read].map((s) => s.sql).join('; '))) as Array<Record<string, unknown>>;
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -203,8 +203,8 @@ export class ChannelHistoryService implements OnModuleDestroy {
       }
       steps.push({ sql: sql.trim, params: [channel, channel, this.config.channelHistorySize] });
     }
-    steps.push({ sql: sql.lastOffsets(fresh.size), params: [...fresh.keys()] });
-    const rows = await this.writer.transaction(steps, Date.now() + WRITE_DEADLINE_MS);
+    const read = { sql: sql.lastOffsets(fresh.size), params: [...fresh.keys()] };
+    const rows = await this.writer.runAllThenRead(steps, read, Date.now() + WRITE_DEADLINE_MS);
     return new Map(rows.map((row) => [String(row.name), Number(row.last_offset)]));
   }
 

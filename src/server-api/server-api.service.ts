@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ChatBroadcast } from '../chat/chat-broadcast.service';
+import { ChatEmitter } from '../chat/chat-emitter';
 import { MessagesService } from '../chat/messages.service';
 import { PresenceService } from '../chat/presence.service';
-import { parseRoom } from '../chat/rooms';
 import { AppError } from '../common/errors';
 import { parseDurationMs } from '../config/duration';
 import { StatsService } from '../dashboard/stats.service';
@@ -22,6 +21,7 @@ import {
   UserSummary,
 } from '../protocol';
 import { RealtimeService } from '../realtime/realtime.service';
+import { parseRoom } from '../rooms/room-names';
 import { SessionsService } from '../sessions/sessions.service';
 import { BlocklistService } from '../users/blocklist.service';
 import { toUser } from '../users/user.view';
@@ -36,7 +36,7 @@ import { ApiKeyPrincipal } from './api-keys.service';
 export class ServerApiService {
   constructor(
     private readonly messages: MessagesService,
-    private readonly broadcast: ChatBroadcast,
+    private readonly emitter: ChatEmitter,
     private readonly presence: PresenceService,
     private readonly live: LiveService,
     private readonly channelTokens: ChannelTokensService,
@@ -53,15 +53,14 @@ export class ServerApiService {
     if (room.kind === 'dm') throw new AppError('VALIDATION_FAILED', 'Bots post into rooms, not direct conversations');
     const sender = { id: botSenderId(key.id), displayName: key.name, bot: true };
     const result = await this.messages.append({ room: room.name, sender, body, clientMsgId });
-    if (result.created) this.broadcast.messageNew(result.message);
+    if (result.created) this.emitter.audience(room.name)?.emit('message:new', result.message);
     return result;
   }
 
-  /** Moderation: any message of any room. */
+  /** Moderation: any message of any room, through the message lifecycle's delete (tombstone, `message:deleted`). */
   async deleteMessage(roomName: string, id: string): Promise<void> {
     const room = parseRoom(roomName);
-    if ((await this.messages.delete(id, room.name)) === null) throw new AppError('NOT_FOUND', 'No such message in this room');
-    this.broadcast.messageDeleted(room.name, id);
+    await this.messages.deleteMessage(id, { kind: 'system' }, room.name);
   }
 
   async notify(userId: string, type: string, data: unknown): Promise<void> {
@@ -88,6 +87,7 @@ export class ServerApiService {
   async block(userId: string, reason?: string): Promise<void> {
     if (!(await this.blocklist.set(userId, true, reason ?? null))) throw new AppError('NOT_FOUND', 'No such user');
     await this.sessions.endAllForUser(userId, 'blocked');
+    await this.realtime.endExternalSockets(userId, 'blocked');
   }
 
   async unblock(userId: string): Promise<void> {

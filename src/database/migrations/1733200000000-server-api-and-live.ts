@@ -6,7 +6,7 @@ import { addColumnInPlace, dropColumnInPlace, timeColumn } from '../column-types
  * - `api_keys`: only the sha256 of each key's secret.
  * - `users.blocked_at` / `blocked_reason`: blocks through the server API.
  * - `messages`: bots post too (sender `bot:<keyId>`, no users row), so the foreign key from
- *   `sender_id` to `users` goes, and `sender_name` keeps a bot's display name (its key's name)
+ *   `sender_id` to `users` goes, and `bot_name` keeps a bot's display name (its key's name)
  *   for history; it is NULL for users, whose current displayName comes from `users`.
  * - `live_channels` (each channel's latest offset), `live_publications` (its history) and
  *   `live_idempotency` (idempotency keys, 5 minutes). Channel names and idempotency keys are
@@ -37,7 +37,7 @@ export class ServerApiAndLive1733200000000 implements MigrationInterface {
     const messages = await queryRunner.getTable('messages');
     const fk = messages?.foreignKeys.find((key) => key.columnNames.includes('sender_id'));
     if (fk) await queryRunner.dropForeignKey('messages', fk);
-    await addColumnInPlace(queryRunner, 'messages', new TableColumn({ name: 'sender_name', type: 'varchar', length: '50', isNullable: true }));
+    await addColumnInPlace(queryRunner, 'messages', new TableColumn({ name: 'bot_name', type: 'varchar', length: '50', isNullable: true }));
     await addColumnInPlace(queryRunner, 'users', new TableColumn(timeColumn('blocked_at', { isNullable: true })));
     await addColumnInPlace(queryRunner, 'users', new TableColumn({ name: 'blocked_reason', type: 'varchar', length: '500', isNullable: true }));
 
@@ -82,7 +82,7 @@ export class ServerApiAndLive1733200000000 implements MigrationInterface {
     await queryRunner.dropTable('live_channels');
     await dropColumnInPlace(queryRunner, 'users', 'blocked_reason');
     await dropColumnInPlace(queryRunner, 'users', 'blocked_at');
-    await dropColumnInPlace(queryRunner, 'messages', 'sender_name');
+    await dropColumnInPlace(queryRunner, 'messages', 'bot_name');
     // bots have no users row: their messages cannot stay under the foreign key
     await queryRunner.query(`DELETE FROM messages WHERE sender_id LIKE 'bot:%'`);
     await queryRunner.createForeignKey(
