@@ -12,6 +12,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
 import { AppConfig } from './config/app-config';
 import { AppConfigOptions } from './config/config.module';
+import { compileTrust } from './common/client-ip';
 import { isOriginAllowed } from './realtime/origin-policy';
 import { ParleyIoAdapter } from './realtime/parley-io.adapter';
 
@@ -30,14 +31,16 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
   app.useLogger(app.get(Logger));
   const config = app.get(AppConfig);
 
-  app.set('trust proxy', config.trustProxy);
+  // One function for Express's req.ip and the Socket.IO handshake (src/common/client-ip.ts).
+  app.set('trust proxy', compileTrust(config.trustProxy));
   app.disable('x-powered-by');
   app.use(
     helmet({
       contentSecurityPolicy: {
         directives: {
-          // the demo client talks to this origin over fetch and WebSocket; Swagger UI needs inline styles
-          'connect-src': ["'self'", 'ws:', 'wss:'],
+          // The demo client talks to this origin over fetch and WebSocket ('self' covers ws/wss of
+          // this host); bare `ws: wss:` would let an injected script reach any host.
+          'connect-src': connectSources(config),
           'img-src': ["'self'", 'data:'],
         },
       },
@@ -69,4 +72,14 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
 
   app.enableShutdownHooks();
   return app;
+}
+
+/** `'self'` plus each configured CORS origin and its WebSocket twin (http→ws, https→wss). */
+function connectSources(config: AppConfig): string[] {
+  const sources = ["'self'"];
+  for (const origin of config.corsOrigins ?? []) {
+    if (origin === '*') continue;
+    sources.push(origin, origin.replace(/^http/, 'ws'));
+  }
+  return sources;
 }

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
@@ -6,6 +7,8 @@ import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'mysql'; url: string };
+
+export type TrustProxy = false | number | readonly string[];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -33,7 +36,12 @@ export abstract class AppConfig {
   abstract readonly bcryptConcurrency: number;
   /** null = same origin only. `*` in the list allows any origin. */
   abstract readonly corsOrigins: readonly string[] | null;
-  abstract readonly trustProxy: boolean;
+  /**
+   * Which peers may tell us the client's address in `X-Forwarded-For`: none (`false`), the
+   * nearest N hops, or these addresses / CIDRs. The client is the first untrusted address
+   * counting from the right (src/common/client-ip.ts).
+   */
+  abstract readonly trustProxy: TrustProxy;
   abstract readonly authRateLimit: RateLimit;
   abstract readonly wsRateLimit: RateLimit;
   abstract readonly wsConnectRateLimit: RateLimit;
@@ -46,11 +54,18 @@ export abstract class AppConfig {
   abstract readonly nodeId: string;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
+  // ---- security review and two-factor (issue #21) ----
+  /** Login, register, forgot and 2FA attempts per client IP (IPv6 by /64), over every email. */
+  abstract readonly authIpRateLimit: RateLimit;
+  abstract readonly twoFactor: {
+    /** 32 bytes for AES-256-GCM of the TOTP secrets; from config, never stored in the database. */
+    readonly encryptionKey: Buffer;
+  };
 }
 
 type Env = Record<string, string | undefined>;
 
-const duration = (example: string, minMs = 0) =>
+const duration = (example: string, minMs = 0, max?: { ms: number; text: string }) =>
   z.string().transform((text, ctx) => {
     const ms = parseDurationMs(text);
     if (ms === null) {
@@ -59,6 +74,10 @@ const duration = (example: string, minMs = 0) =>
     }
     if (ms < minMs) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${minMs} ms` });
+      return z.NEVER;
+    }
+    if (max && ms > max.ms) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${max.text}` });
       return z.NEVER;
     }
     return ms;
@@ -124,13 +143,15 @@ const schema = z.object({
   JWT_ACCESS_SECRET: secret.optional(),
   JWT_REFRESH_SECRET: secret.optional(),
   // JWT expiry has one-second resolution: a shorter lifetime would expire tokens at birth.
-  JWT_ACCESS_TTL: duration('15m', 1000).default('15m'),
-  JWT_REFRESH_TTL: duration('7d', 1000).default('7d'),
+  // Upper bounds: timers on these lifetimes must stay below setTimeout's 2^31-1 ms (24.8 days),
+  // and a stolen token must not live for years.
+  JWT_ACCESS_TTL: duration('15m', 1000, { ms: 86_400_000, text: '24h' }).default('15m'),
+  JWT_REFRESH_TTL: duration('7d', 1000, { ms: 365 * 86_400_000, text: '365d' }).default('7d'),
   JWT_ISSUER: z.string().min(1).default('parley'),
   JWT_AUDIENCE: z.string().min(1).default('parley-clients'),
   BCRYPT_COST: intInRange(4, 15).default('12'),
   CORS_ORIGINS: z.string().optional(),
-  TRUST_PROXY: bool.default('false'),
+  TRUST_PROXY: z.string().transform(parseTrustProxy).default('false'),
   AUTH_RATE_LIMIT: rateLimit.default('10/60s'),
   WS_RATE_LIMIT: rateLimit.default('20/1s'),
   WS_CONNECT_RATE_LIMIT: rateLimit.default('30/10s'),
@@ -142,6 +163,9 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // ---- security review and two-factor (issue #21) ----
+  AUTH_IP_RATE_LIMIT: rateLimit.default('100/60s'),
+  TWO_FACTOR_ENCRYPTION_KEY: secret.optional(),
 });
 
 export class ConfigError extends Error {
@@ -231,7 +255,49 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
     warnings,
+    // ---- security review and two-factor (issue #21) ----
+    authIpRateLimit: v.AUTH_IP_RATE_LIMIT,
+    twoFactor: { encryptionKey: twoFactorKey(v.TWO_FACTOR_ENCRYPTION_KEY, refreshSecret) },
   };
+}
+
+/**
+ * TWO_FACTOR_ENCRYPTION_KEY, or else JWT_REFRESH_SECRET, through HKDF-SHA256 with an info
+ * string of its own, so the key that encrypts TOTP secrets is never a signing key. A database
+ * dump alone yields no working codes. Rotating JWT_REFRESH_SECRET without setting
+ * TWO_FACTOR_ENCRYPTION_KEY (to the old refresh secret) makes enabled secrets unreadable.
+ */
+function twoFactorKey(configured: string | undefined, refreshSecret: string): Buffer {
+  const input = configured ?? refreshSecret;
+  const info = configured ? 'parley two-factor secrets v1' : 'parley two-factor secrets v1 (from JWT_REFRESH_SECRET)';
+  return Buffer.from(hkdfSync('sha256', Buffer.from(input, 'utf8'), Buffer.alloc(0), info, 32));
+}
+
+/** `false`, a hop count, or comma-separated addresses / CIDRs; `true` trusts any client's claim. */
+function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
+  const value = text.trim();
+  if (value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true') {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'true is ambiguous (it lets any client choose its IP with X-Forwarded-For): set the number of proxy hops (e.g. 1) or the proxies\' addresses',
+    });
+    return z.NEVER;
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not false, a hop count, an IP address or a CIDR` });
+      return z.NEVER;
+    }
+  }
+  return entries;
 }
 
 function hostnameSafe(): string {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { Principal } from '../auth/principal';
+import { clientIp, compileTrust, TrustFunction } from '../common/client-ip';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import type { Role } from '../protocol';
@@ -22,12 +23,14 @@ export interface HandshakeRules {
 @Injectable()
 export class WsAuthService {
   private readonly connectLimiter: FixedWindowLimiter;
+  private readonly trust: TrustFunction;
 
   constructor(
     private readonly config: AppConfig,
     private readonly accessAuth: AccessAuthService,
   ) {
     this.connectLimiter = new FixedWindowLimiter(config.wsConnectRateLimit);
+    this.trust = compileTrust(config.trustProxy);
   }
 
   /** Origin → connect rate → token → session → verified email → role. */
@@ -62,10 +65,9 @@ export class WsAuthService {
     return bearer(socket.handshake.headers);
   }
 
-  private clientIp(socket: ParleySocket): string {
-    const forwarded = socket.handshake.headers['x-forwarded-for'];
-    if (this.config.trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
-    return socket.handshake.address;
+  /** The same rule as Express's `req.ip` (TRUST_PROXY): a client cannot pick its own bucket. */
+  clientIp(socket: Pick<ParleySocket, 'request'>): string {
+    return clientIp(socket.request, this.trust);
   }
 }
 
