@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { io } from 'socket.io-client';
 import { closeAllSockets, connect, emitAck, login, nextEvent, PASSWORD, receives, refusal, register, sleep, uniqueEmail } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { linkToken, outboxMails } from './support/mail';
@@ -210,20 +211,23 @@ describe('security review, one node', () => {
       await held.hit();
       return original(principal);
     };
-    const socket = connect(t.url, '/chat', { token: user.accessToken, headers: viaProxy('1.1.1.1', '198.51.100.60') }).then(
-      (s) => s,
-      () => null,
-    );
+    // listeners in place before the handshake: the revocation may follow the connect at once
+    const socket = io(`${t.url}/chat`, { auth: { token: user.accessToken }, transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: viaProxy('1.1.1.1', '198.51.100.60') });
+    const outcome = new Promise<unknown>((resolve) => {
+      socket.on('session:revoked', (payload: unknown) => resolve(payload));
+      socket.on('connect_error', (error: Error & { data?: unknown }) => resolve(error.data));
+    });
     await held.reached;
     accessAuth.assertEmailVerified = original;
     await request(t.url).post('/auth/logout-all').set(bearer(user)).expect(204);
     held.release();
-    const connected = await socket;
-    if (connected) {
-      // admitted before the end was seen: it is told why, and let go
-      expect(await nextEvent(connected, 'session:revoked').catch(() => null)).toEqual({ reason: 'logout_all' });
-    }
-    expect(connected === null || (await receives(connected, 'disconnect', 1000)) || !connected.connected).toBe(true);
+    const result = await outcome;
+    // refused at the handshake with SESSION_REVOKED, or admitted and told the real reason
+    expect([{ reason: 'logout_all' }, expect.objectContaining({ code: 'SESSION_REVOKED' })]).toContainEqual(result);
+    expect(result).not.toEqual({ reason: 'logout' });
+    await sleep(200);
+    expect(socket.connected).toBe(false);
+    socket.close();
   });
 });
 
@@ -277,4 +281,42 @@ describe.each(DATABASES)('security review on $name', ({ url: databaseUrl }) => {
     expect(v6).toEqual([401, 401, 401, 401, 401, 401, 429]);
     await request(t.url).post('/auth/login').set(from('2001:db8:aa:bc::1')).send({ email: uniqueEmail(), password: 'guess' }).expect(401);
   });
+});
+
+describe('security review, Engine.IO sessions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(testEnv(await DATABASES[0].url(), { WS_CONNECT_RATE_LIMIT: '5/10s' }));
+  });
+  afterAll(() => t.close());
+
+  const open = () => request(t.url).get('/socket.io/').query({ EIO: '4', transport: 'polling' }).timeout(3000);
+
+  it('finding 7: Engine.IO handshakes that never reach a namespace count against WS_CONNECT_RATE_LIMIT', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await open().then((r) => r, (e: { status?: number }) => e)).status ?? 0);
+    // a few sessions that a namespace would then refuse with RATE_LIMITED, then none at all
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(10);
+    expect(statuses.slice(-20).every((s) => s !== 200)).toBe(true);
+  });
+
+  it(
+    'finding 7: an Engine.IO session that never reaches a namespace is closed after 10 s',
+    async () => {
+      await sleep(10_000); // a fresh rate-limit window
+      const res = await open().expect(200);
+      const sid = (JSON.parse(String(res.text).replace(/^0/, '')) as { sid: string }).sid;
+      await sleep(10_500);
+      const poll = await request(t.url)
+        .get('/socket.io/')
+        .query({ EIO: '4', transport: 'polling', sid })
+        .timeout(2000)
+        .then(
+          (r) => r.status,
+          (e: { status?: number; timeout?: boolean }) => e.status ?? (e.timeout ? 'still open' : 'error'),
+        );
+      expect(poll).toBe(400);
+    },
+    30_000,
+  );
 });

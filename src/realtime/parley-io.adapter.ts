@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { EngineAdmission } from './engine-admission';
 
 /** "Frames over 64 kB are refused" (kB = 1000 bytes); a larger frame closes that connection. */
 export const MAX_FRAME_BYTES = 64_000;
@@ -56,6 +57,7 @@ export class ParleyIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
+    const admission = new EngineAdmission(this.config);
     const server = super.createIOServer(port, {
       ...options,
       transports: ['websocket', 'polling'],
@@ -63,9 +65,11 @@ export class ParleyIoAdapter extends IoAdapter {
       serveClient: false,
       allowEIO3: false,
       cors: { origin: true, credentials: false },
+      allowRequest: admission.allowRequest,
       ...(this.adapterFactory ? { adapter: this.adapterFactory } : {}),
     } as ServerOptions) as Server;
     server.engine.on('connection', coalesceWrites);
+    server.engine.on('connection', admission.onConnection);
     return server;
   }
 }

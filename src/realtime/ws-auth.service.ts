@@ -6,6 +6,7 @@ import { clientIp, compileTrust, TrustFunction } from '../common/client-ip';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import type { Role } from '../protocol';
+import { isOverConnectLimit } from './engine-admission';
 import { ParleySocket } from './events';
 import { isOriginAllowed } from './origin-policy';
 import { FixedWindowLimiter } from './rate-limiters';
@@ -40,7 +41,7 @@ export class WsAuthService {
     if (origin && !isOriginAllowed(this.config, origin, headers.host ?? null)) {
       throw new AppError('ORIGIN_NOT_ALLOWED', 'This origin may not connect');
     }
-    if (!this.connectLimiter.hit(this.clientIp(socket))) {
+    if (isOverConnectLimit(socket.request) || !this.connectLimiter.hit(this.clientIp(socket))) {
       throw new AppError('RATE_LIMITED', 'Too many connection attempts; slow down');
     }
     const principal = this.accessAuth.authenticate(this.extractToken(socket));

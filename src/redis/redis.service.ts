@@ -41,10 +41,11 @@ export class RedisService implements OnApplicationShutdown {
       lazyConnect: false,
     };
     // A stalled link must fail a command within seconds, not hold a login or a revocation.
-    this.command = new Redis(url, { ...options, commandTimeout: COMMAND_TIMEOUT_MS });
+    // Named (CLIENT LIST) so an operator can tell the nodes' connections apart.
+    this.command = new Redis(url, { ...options, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${this.prefix}${config.nodeId}:cmd` });
     // Subscribers (and the adapter's clients, duplicated from these) wait for Redis instead of
     // failing their (un-awaited) subscribe calls: a Redis outage must never crash the node.
-    this.subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
+    this.subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null, connectionName: `${this.prefix}${config.nodeId}:sub` });
     metrics.redisUp.set(0);
     for (const client of [this.command, this.subscriber]) {
       client.on('error', (error: Error) => this.markDown(error.message));
