@@ -1,9 +1,10 @@
 import request from 'supertest';
 import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
-import { closeAllSockets, connect, login, nextEvent, register, sleep } from './support/clients';
+import { closeAllSockets, connect, login, nextEvent, PASSWORD, register, sleep } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { TcpProxy } from './support/tcp-proxy';
+import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
 
 /** Findings 5, 6 and 10 of the security review (issue #21): several nodes on MariaDB + Redis. */
 const REDIS = process.env.TEST_REDIS_URL;
@@ -126,6 +127,22 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
     },
     30_000,
   );
+
+  it('two-factor: a TOTP code accepted on one node is refused on the other (one use per user, across nodes)', async () => {
+    const user = await register(node1.url);
+    const setup = await request(node1.url).post('/auth/2fa/setup').set(bearer(user)).expect(200);
+    const secret = base32Decode(setup.body.secret);
+    const step = timeStep(Date.now());
+    await request(node1.url).post('/auth/2fa/enable').set(bearer(user)).send({ code: hotp(secret, step) }).expect(200);
+    const challenges = await Promise.all(
+      [node1, node2].map(async (node) => (await request(node.url).post('/auth/login').send({ email: user.user.email, password: PASSWORD }).expect(200)).body.mfaToken as string),
+    );
+    const code = hotp(secret, step + 1);
+    const answers = await Promise.all(
+      [node1, node2].map((node, i) => request(node.url).post('/auth/login/2fa').send({ mfaToken: challenges[i], code })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+  });
 });
 
 (enabled ? describe : describe.skip)('security review, Redis stalled', () => {
