@@ -213,6 +213,7 @@ describe('REST operations and limits', () => {
         'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'POST /auth/logout-all',
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
+        'POST /auth/login/2fa', 'POST /auth/2fa/setup', 'POST /auth/2fa/enable', 'POST /auth/2fa/disable',
         'GET /rooms/{room}/messages', 'GET /health', 'GET /metrics',
       ].sort(),
     );
