@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { io } from 'socket.io-client';
-import { closeAllSockets, connect, emitAck, login, nextEvent, PASSWORD, receives, refusal, register, sleep, uniqueEmail } from './support/clients';
+import { closeAllSockets, connect, emitAck, login, nextEvent, PASSWORD, register, sleep, uniqueEmail } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { linkToken, outboxMails } from './support/mail';
 import { PasswordHasher } from '../src/auth/password-hasher';
