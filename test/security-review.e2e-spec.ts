@@ -63,7 +63,11 @@ describe('security review, one node', () => {
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
     // the rightmost entry is the client: another real client is not held back
-    await request(t.url).post('/auth/login').set(viaProxy('10.9.9.1', '198.51.100.2')).send({ email: victim.user.email, password: PASSWORD }).expect(200);
+    await request(t.url)
+      .post('/auth/login')
+      .set(viaProxy('10.9.9.1', '198.51.100.2'))
+      .send({ email: victim.user.email, password: PASSWORD })
+      .expect(200);
   });
 
   it('finding 1: the same rule at the Socket.IO handshake', async () => {
@@ -95,7 +99,11 @@ describe('security review, one node', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
-    const res = await request(t.url).patch('/auth/password').set(bearer(user)).send({ currentPassword: PASSWORD, newPassword: 'another password' }).expect(429);
+    const res = await request(t.url)
+      .patch('/auth/password')
+      .set(bearer(user))
+      .send({ currentPassword: PASSWORD, newPassword: 'another password' })
+      .expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 
@@ -105,7 +113,10 @@ describe('security review, one node', () => {
       `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sid, sub: user.user.id })).toString('base64url')}.`;
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await request(t.url).post('/auth/verify-email/resend').set(bearer(user)).send({ refreshToken: forged(`sid-${i}`) });
+      const res = await request(t.url)
+        .post('/auth/verify-email/resend')
+        .set(bearer(user))
+        .send({ refreshToken: forged(`sid-${i}`) });
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 3).every((s) => s === 202 || s === 400)).toBe(true);
@@ -127,7 +138,9 @@ describe('security review, one node', () => {
   it('finding 9: a login that was in flight when the password was reset does not survive it', async () => {
     const user = await register(t.url);
     await request(t.url).post('/auth/password/forgot').set(viaProxy('1.1.1.1', '198.51.100.40')).send({ email: user.user.email }).expect(202);
-    const [mail] = await outboxMails(t.env.MAIL_OUTBOX_DIR as string, user.user.email, 2).then((mails) => mails.filter((m) => m.includes('reset-password')));
+    const [mail] = await outboxMails(t.env.MAIL_OUTBOX_DIR as string, user.user.email, 2).then((mails) =>
+      mails.filter((m) => m.includes('reset-password')),
+    );
     const hasher = t.app.get(PasswordHasher);
     const original = hasher.verify.bind(hasher);
     const held = gate();
@@ -136,10 +149,17 @@ describe('security review, one node', () => {
       await held.hit();
       return ok;
     };
-    const racing = request(t.url).post('/auth/login').set(viaProxy('1.1.1.1', '198.51.100.41')).send({ email: user.user.email, password: PASSWORD }).then((r) => r);
+    const racing = request(t.url)
+      .post('/auth/login')
+      .set(viaProxy('1.1.1.1', '198.51.100.41'))
+      .send({ email: user.user.email, password: PASSWORD })
+      .then((r) => r);
     await held.reached;
     hasher.verify = original;
-    await request(t.url).post('/auth/password/reset').send({ token: linkToken(mail, 'reset-password'), newPassword: 'a new password' }).expect(204);
+    await request(t.url)
+      .post('/auth/password/reset')
+      .send({ token: linkToken(mail, 'reset-password'), newPassword: 'a new password' })
+      .expect(204);
     held.release();
     const res = await racing;
     if (res.status === 200) {
@@ -174,7 +194,10 @@ describe('security review, one node', () => {
       await held.hit();
       return outcome;
     };
-    const racing = request(t.url).post('/auth/refresh').send({ refreshToken: user.refreshToken }).then((r) => r);
+    const racing = request(t.url)
+      .post('/auth/refresh')
+      .send({ refreshToken: user.refreshToken })
+      .then((r) => r);
     await held.reached;
     sessions.rotate = original;
     await request(t.url).post('/auth/logout').set(bearer(user)).expect(204);
@@ -187,9 +210,14 @@ describe('security review, one node', () => {
   it('finding 15: a password change voids pending reset links', async () => {
     const user = await register(t.url);
     await request(t.url).post('/auth/password/forgot').set(viaProxy('1.1.1.1', '198.51.100.50')).send({ email: user.user.email }).expect(202);
-    const [mail] = await outboxMails(t.env.MAIL_OUTBOX_DIR as string, user.user.email, 2).then((mails) => mails.filter((m) => m.includes('reset-password')));
+    const [mail] = await outboxMails(t.env.MAIL_OUTBOX_DIR as string, user.user.email, 2).then((mails) =>
+      mails.filter((m) => m.includes('reset-password')),
+    );
     await request(t.url).patch('/auth/password').set(bearer(user)).send({ currentPassword: PASSWORD, newPassword: 'changed password' }).expect(204);
-    await request(t.url).post('/auth/password/reset').send({ token: linkToken(mail, 'reset-password'), newPassword: 'attacker password' }).expect(400);
+    await request(t.url)
+      .post('/auth/password/reset')
+      .send({ token: linkToken(mail, 'reset-password'), newPassword: 'attacker password' })
+      .expect(400);
     await login(t.url, user.user.email, 'changed password');
   });
 
@@ -212,7 +240,13 @@ describe('security review, one node', () => {
       return original(principal);
     };
     // listeners in place before the handshake: the revocation may follow the connect at once
-    const socket = io(`${t.url}/chat`, { auth: { token: user.accessToken }, transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: viaProxy('1.1.1.1', '198.51.100.60') });
+    const socket = io(`${t.url}/chat`, {
+      auth: { token: user.accessToken },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      extraHeaders: viaProxy('1.1.1.1', '198.51.100.60'),
+    });
     const outcome = new Promise<unknown>((resolve) => {
       socket.on('session:revoked', (payload: unknown) => resolve(payload));
       socket.on('connect_error', (error: Error & { data?: unknown }) => resolve(error.data));
@@ -246,12 +280,24 @@ describe.each(DATABASES)('security review on $name', ({ url: databaseUrl }) => {
     const accented = `${local.replace('alice', 'alic\u00e9')}@example.test`;
     const decomposed = accented.normalize('NFD');
     expect(decomposed).not.toBe(accented);
-    const a = await request(t.url).post('/auth/register').set(from('203.0.113.1')).send({ email: plain, password: 'password of alice', displayName: 'A' }).expect(201);
-    const b = await request(t.url).post('/auth/register').set(from('203.0.113.1')).send({ email: accented, password: 'password of alicé', displayName: 'B' }).expect(201);
+    const a = await request(t.url)
+      .post('/auth/register')
+      .set(from('203.0.113.1'))
+      .send({ email: plain, password: 'password of alice', displayName: 'A' })
+      .expect(201);
+    const b = await request(t.url)
+      .post('/auth/register')
+      .set(from('203.0.113.1'))
+      .send({ email: accented, password: 'password of alicé', displayName: 'B' })
+      .expect(201);
     expect(a.body.user.id).not.toBe(b.body.user.id);
     expect(b.body.user.email).toBe(accented);
     await request(t.url).post('/auth/login').set(from('203.0.113.2')).send({ email: plain, password: 'password of alicé' }).expect(401);
-    await request(t.url).post('/auth/login').set(from('203.0.113.2')).send({ email: decomposed.toUpperCase(), password: 'password of alicé' }).expect(200);
+    await request(t.url)
+      .post('/auth/login')
+      .set(from('203.0.113.2'))
+      .send({ email: decomposed.toUpperCase(), password: 'password of alicé' })
+      .expect(200);
     // the accented bucket: two more wrong guesses (one spelled NFD) fill it …
     await request(t.url).post('/auth/login').set(from('203.0.113.2')).send({ email: accented, password: 'wrong' }).expect(401);
     await request(t.url).post('/auth/login').set(from('203.0.113.2')).send({ email: decomposed, password: 'wrong' }).expect(401);
@@ -263,19 +309,33 @@ describe.each(DATABASES)('security review on $name', ({ url: databaseUrl }) => {
   it('finding 13: AUTH_IP_RATE_LIMIT holds one address over every email and every sign-in route; IPv6 by /64', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await request(t.url).post('/auth/login').set(from('203.0.113.99')).send({ email: uniqueEmail(`cycle${i}`), password: 'guess' });
+      const res = await request(t.url)
+        .post('/auth/login')
+        .set(from('203.0.113.99'))
+        .send({ email: uniqueEmail(`cycle${i}`), password: 'guess' });
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
-    await request(t.url).post('/auth/register').set(from('203.0.113.99')).send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x' }).expect(429);
+    await request(t.url)
+      .post('/auth/register')
+      .set(from('203.0.113.99'))
+      .send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x' })
+      .expect(429);
     await request(t.url).post('/auth/password/forgot').set(from('203.0.113.99')).send({ email: uniqueEmail() }).expect(429);
-    await request(t.url).post('/auth/login/2fa').set(from('203.0.113.99')).send({ mfaToken: 'x'.repeat(40), code: '123456' }).expect(429);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .set(from('203.0.113.99'))
+      .send({ mfaToken: 'x'.repeat(40), code: '123456' })
+      .expect(429);
     // another address is not held back
     await request(t.url).post('/auth/login').set(from('203.0.113.100')).send({ email: uniqueEmail(), password: 'guess' }).expect(401);
     // IPv6: one /64 is one budget
     const v6: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await request(t.url).post('/auth/login').set(from(`2001:db8:aa:bb::${(i + 1).toString(16)}`)).send({ email: uniqueEmail(`v6${i}`), password: 'guess' });
+      const res = await request(t.url)
+        .post('/auth/login')
+        .set(from(`2001:db8:aa:bb::${(i + 1).toString(16)}`))
+        .send({ email: uniqueEmail(`v6${i}`), password: 'guess' });
       v6.push(res.status);
     }
     expect(v6).toEqual([401, 401, 401, 401, 401, 401, 429]);
@@ -294,33 +354,37 @@ describe('security review, Engine.IO sessions', () => {
 
   it('finding 7: Engine.IO handshakes that never reach a namespace count against WS_CONNECT_RATE_LIMIT', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await open().then((r) => r, (e: { status?: number }) => e)).status ?? 0);
+    for (let i = 0; i < 40; i++)
+      statuses.push(
+        (
+          await open().then(
+            (r) => r,
+            (e: { status?: number }) => e,
+          )
+        ).status ?? 0,
+      );
     // a few sessions that a namespace would then refuse with RATE_LIMITED, then none at all
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(10);
     expect(statuses.slice(-20).every((s) => s !== 200)).toBe(true);
   });
 
-  it(
-    'finding 7: an Engine.IO session that never reaches a namespace is closed after 10 s',
-    async () => {
-      await sleep(10_000); // a fresh rate-limit window
-      const res = await open().expect(200);
-      const sid = (JSON.parse(String(res.text).replace(/^0/, '')) as { sid: string }).sid;
-      await sleep(10_500);
-      const poll = () =>
-        request(t.url)
-          .get('/socket.io/')
-          .query({ EIO: '4', transport: 'polling', sid })
-          .timeout(2000)
-          .then(
-            (r) => (r.status === 200 && r.text.split('\x1e').includes('1') ? 'close packet' : r.status),
-            (e: { status?: number; timeout?: boolean }) => e.status ?? (e.timeout ? 'still open' : 'error'),
-          );
-      // a pending close is delivered on the next poll (Engine.IO packet "1", after a noop); then the session is gone
-      const first = await poll();
-      expect(['close packet', 400]).toContain(first);
-      expect(await poll()).toBe(400);
-    },
-    30_000,
-  );
+  it('finding 7: an Engine.IO session that never reaches a namespace is closed after 10 s', async () => {
+    await sleep(10_000); // a fresh rate-limit window
+    const res = await open().expect(200);
+    const sid = (JSON.parse(String(res.text).replace(/^0/, '')) as { sid: string }).sid;
+    await sleep(10_500);
+    const poll = () =>
+      request(t.url)
+        .get('/socket.io/')
+        .query({ EIO: '4', transport: 'polling', sid })
+        .timeout(2000)
+        .then(
+          (r) => (r.status === 200 && r.text.split('\x1e').includes('1') ? 'close packet' : r.status),
+          (e: { status?: number; timeout?: boolean }) => e.status ?? (e.timeout ? 'still open' : 'error'),
+        );
+    // a pending close is delivered on the next poll (Engine.IO packet "1", after a noop); then the session is gone
+    const first = await poll();
+    expect(['close packet', 400]).toContain(first);
+    expect(await poll()).toBe(400);
+  }, 30_000);
 });

@@ -9,7 +9,11 @@ const ROOT = join(__dirname, '..');
 function run(packages: Record<string, string>): { status: number | null; output: string } {
   const lock = { lockfileVersion: 3, packages: { '': {} } as Record<string, object> };
   for (const [name, version] of Object.entries(packages)) {
-    lock.packages[`node_modules/${name}`] = { version, resolved: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`, integrity: 'sha512-x' };
+    lock.packages[`node_modules/${name}`] = {
+      version,
+      resolved: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`,
+      integrity: 'sha512-x',
+    };
   }
   const file = join(mkdtempSync(join(tmpdir(), 'parley-lock-')), 'package-lock.json');
   writeFileSync(file, JSON.stringify(lock));

@@ -19,7 +19,11 @@ async function enable(url: string): Promise<Enabled> {
   const user = await register(url);
   const setup = await request(url).post('/auth/2fa/setup').set(bearer(user)).expect(200);
   const step = timeStep(Date.now());
-  const res = await request(url).post('/auth/2fa/enable').set(bearer(user)).send({ code: codeAt(setup.body.secret, step) }).expect(200);
+  const res = await request(url)
+    .post('/auth/2fa/enable')
+    .set(bearer(user))
+    .send({ code: codeAt(setup.body.secret, step) })
+    .expect(200);
   return { user, secret: setup.body.secret, step, recoveryCodes: res.body.recoveryCodes };
 }
 
@@ -51,10 +55,18 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
     expect(second.body.secret).not.toBe(first.body.secret);
     const step = timeStep(Date.now());
     // the replaced secret's code and a wrong code: 400, nothing spent
-    await request(t.url).post('/auth/2fa/enable').set(bearer(user)).send({ code: codeAt(first.body.secret, step) }).expect(400);
+    await request(t.url)
+      .post('/auth/2fa/enable')
+      .set(bearer(user))
+      .send({ code: codeAt(first.body.secret, step) })
+      .expect(400);
     await request(t.url).post('/auth/2fa/enable').set(bearer(user)).send({ code: 'abcdef' }).expect(400);
     const revoked = nextEvent<{ reason: string }>(otherSocket, 'session:revoked');
-    const res = await request(t.url).post('/auth/2fa/enable').set(bearer(user)).send({ code: codeAt(second.body.secret, step) }).expect(200);
+    const res = await request(t.url)
+      .post('/auth/2fa/enable')
+      .set(bearer(user))
+      .send({ code: codeAt(second.body.secret, step) })
+      .expect(200);
     expect(res.body.recoveryCodes).toHaveLength(10);
     expect(new Set(res.body.recoveryCodes).size).toBe(10);
     await expect(revoked).resolves.toEqual({ reason: 'two_factor_changed' });
@@ -69,16 +81,31 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
     const { user, secret, step } = await enable(t.url);
     const mfaToken = await challenge(t.url, user.user.email);
     // the enabling code is spent
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: codeAt(secret, step) }).expect(401);
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: '000000' === codeAt(secret, step + 1) ? '111111' : '000000' }).expect(401);
-    const ok = await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: codeAt(secret, step + 1) }).expect(200);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: codeAt(secret, step) })
+      .expect(401);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: '000000' === codeAt(secret, step + 1) ? '111111' : '000000' })
+      .expect(401);
+    const ok = await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: codeAt(secret, step + 1) })
+      .expect(200);
     expect(ok.body).toEqual(expect.objectContaining({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer' }));
     expect(ok.body.user.twoFactorEnabled).toBe(true);
     await request(t.url).get('/auth/me').set(bearer(ok.body)).expect(200);
     // a used mfaToken is spent; a replayed code on a new one is refused
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: codeAt(secret, step + 1) }).expect(401);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: codeAt(secret, step + 1) })
+      .expect(401);
     const again = await challenge(t.url, user.user.email);
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken: again, code: codeAt(secret, step + 1) }).expect(401);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: again, code: codeAt(secret, step + 1) })
+      .expect(401);
     // a wrong password never gets a challenge
     await request(t.url).post('/auth/login').send({ email: user.user.email, password: 'wrong password' }).expect(401);
   });
@@ -95,19 +122,33 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
   it('spends the mfaToken after 5 wrong codes, and refuses an invalid one', async () => {
     const { user, secret, step } = await enable(t.url);
     const mfaToken = await challenge(t.url, user.user.email);
-    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555'].filter((c) => ![step, step + 1, step + 2].some((s) => codeAt(secret, s) === c));
+    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555'].filter(
+      (c) => ![step, step + 1, step + 2].some((s) => codeAt(secret, s) === c),
+    );
     for (const code of wrong.slice(0, 5)) await request(t.url).post('/auth/login/2fa').send({ mfaToken, code }).expect(401);
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: codeAt(secret, step + 1) }).expect(401);
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken: 'not-a-token-at-all', code: codeAt(secret, step + 1) }).expect(401);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: codeAt(secret, step + 1) })
+      .expect(401);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: 'not-a-token-at-all', code: codeAt(secret, step + 1) })
+      .expect(401);
     await request(t.url).post('/auth/login/2fa').send({ mfaToken, code: '12345' }).expect(400);
     // a fresh challenge still works with the unused code
     const fresh = await challenge(t.url, user.user.email);
-    await request(t.url).post('/auth/login/2fa').send({ mfaToken: fresh, code: codeAt(secret, step + 1) }).expect(200);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: fresh, code: codeAt(secret, step + 1) })
+      .expect(200);
   });
 
   it('disables with password and code (or a recovery code): 401 wrong password, 400 wrong code, other sessions end', async () => {
     const { user, secret, step, recoveryCodes } = await enable(t.url);
-    const second = await request(t.url).post('/auth/login/2fa').send({ mfaToken: await challenge(t.url, user.user.email), code: codeAt(secret, step + 1) }).expect(200);
+    const second = await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: await challenge(t.url, user.user.email), code: codeAt(secret, step + 1) })
+      .expect(200);
     const socket = await connect(t.url, '/chat', { token: second.body.accessToken });
     await request(t.url).post('/auth/2fa/disable').set(bearer(user)).send({ password: 'wrong password', code: recoveryCodes[0] }).expect(401);
     await request(t.url).post('/auth/2fa/disable').set(bearer(user)).send({ password: PASSWORD, code: 'not-a-code' }).expect(400);
@@ -120,7 +161,11 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
     expect(plain.accessToken).toEqual(expect.any(String));
     // and with a TOTP code
     const other = await enable(t.url);
-    await request(t.url).post('/auth/2fa/disable').set(bearer(other.user)).send({ password: PASSWORD, code: codeAt(other.secret, other.step + 1) }).expect(204);
+    await request(t.url)
+      .post('/auth/2fa/disable')
+      .set(bearer(other.user))
+      .send({ password: PASSWORD, code: codeAt(other.secret, other.step + 1) })
+      .expect(204);
   });
 
   it('keeps the TOTP secret encrypted at rest and the recovery codes hashed', async () => {
@@ -131,7 +176,8 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
       ...(await dataSource.query('SELECT * FROM recovery_codes WHERE user_id = ?', [user.user.id])),
     ]);
     const raw = base32Decode(secret);
-    for (const plain of [secret, raw.toString('hex'), raw.toString('base64'), raw.toString('base64url'), ...recoveryCodes]) expect(rows).not.toContain(plain);
+    for (const plain of [secret, raw.toString('hex'), raw.toString('base64'), raw.toString('base64url'), ...recoveryCodes])
+      expect(rows).not.toContain(plain);
     expect(rows).toMatch(/v1\./);
   });
 
@@ -150,7 +196,10 @@ describe('two-factor rate limits', () => {
     const mfaToken = await challenge(suite.t.url, user.user.email);
     const wrong = ['000000', '111111', '222222', '333333'].filter((c) => ![step, step + 1, step + 2].some((s) => codeAt(secret, s) === c));
     for (const code of wrong.slice(0, 3)) await request(suite.t.url).post('/auth/login/2fa').send({ mfaToken, code }).expect(401);
-    const limited = await request(suite.t.url).post('/auth/login/2fa').send({ mfaToken, code: codeAt(secret, step + 1) }).expect(429);
+    const limited = await request(suite.t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken, code: codeAt(secret, step + 1) })
+      .expect(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

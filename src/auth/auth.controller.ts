@@ -89,7 +89,10 @@ export class AuthController {
   @ApiBodySchema(TwoFactorEnableBody)
   @ApiAnswer(200, RecoveryCodes, '10 single-use recovery codes, shown once')
   @ApiErrors([400, 'Wrong code'], [409, 'Two-factor sign-in is already enabled'], 429)
-  enableTwoFactor(@CurrentUser() user: Principal, @Body(new SchemaPipe(TwoFactorEnableBody)) body: Static<typeof TwoFactorEnableBody>): Promise<RecoveryCodes> {
+  enableTwoFactor(
+    @CurrentUser() user: Principal,
+    @Body(new SchemaPipe(TwoFactorEnableBody)) body: Static<typeof TwoFactorEnableBody>,
+  ): Promise<RecoveryCodes> {
     return this.auth.enableTwoFactor(user, body.code);
   }
 
@@ -100,7 +103,10 @@ export class AuthController {
   @ApiBodySchema(TwoFactorDisableBody)
   @ApiAnswer(204, undefined, 'Every other session of the user ends')
   @ApiErrors([400, 'Wrong code'], [401, 'Wrong password'], 429)
-  disableTwoFactor(@CurrentUser() user: Principal, @Body(new SchemaPipe(TwoFactorDisableBody)) body: Static<typeof TwoFactorDisableBody>): Promise<void> {
+  disableTwoFactor(
+    @CurrentUser() user: Principal,
+    @Body(new SchemaPipe(TwoFactorDisableBody)) body: Static<typeof TwoFactorDisableBody>,
+  ): Promise<void> {
     return this.auth.disableTwoFactor(user, body);
   }
 

@@ -1,6 +1,7 @@
 import { addressBucket, clientIp, compileTrust } from './client-ip';
 
-const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
+const req = (peer: string, xff?: string) =>
+  ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
 
 describe('clientIp (TRUST_PROXY, finding 1)', () => {
   it('ignores X-Forwarded-For when no proxy is trusted', () => {

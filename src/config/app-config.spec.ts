@@ -109,7 +109,10 @@ describe('loadAppConfig', () => {
     });
 
     it('finding 15: JWT_ACCESS_TTL at most 24h and JWT_REFRESH_TTL at most 365d (setTimeout overflows past 24.8 days)', () => {
-      expect(loadAppConfig({ JWT_ACCESS_TTL: '24h', JWT_REFRESH_TTL: '365d' }).jwt).toMatchObject({ accessTtlMs: 86_400_000, refreshTtlMs: 365 * 86_400_000 });
+      expect(loadAppConfig({ JWT_ACCESS_TTL: '24h', JWT_REFRESH_TTL: '365d' }).jwt).toMatchObject({
+        accessTtlMs: 86_400_000,
+        refreshTtlMs: 365 * 86_400_000,
+      });
       expect(() => loadAppConfig({ JWT_ACCESS_TTL: '25d' })).toThrow(/JWT_ACCESS_TTL/);
       expect(() => loadAppConfig({ JWT_ACCESS_TTL: '1441m' })).toThrow(/JWT_ACCESS_TTL/);
       expect(() => loadAppConfig({ JWT_REFRESH_TTL: '366d' })).toThrow(/JWT_REFRESH_TTL/);
@@ -124,7 +127,9 @@ describe('loadAppConfig', () => {
     it('two-factor: the TOTP encryption key is TWO_FACTOR_ENCRYPTION_KEY, else derived from JWT_REFRESH_SECRET (never either secret itself)', () => {
       const derived = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B });
       expect(derived.twoFactor.encryptionKey).toHaveLength(32);
-      expect(derived.twoFactor.encryptionKey.equals(loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B }).twoFactor.encryptionKey)).toBe(true);
+      expect(
+        derived.twoFactor.encryptionKey.equals(loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B }).twoFactor.encryptionKey),
+      ).toBe(true);
       expect(derived.twoFactor.encryptionKey.toString('utf8')).not.toContain(SECRET_B.slice(0, 8));
       const own = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B, TWO_FACTOR_ENCRYPTION_KEY: 'c'.repeat(32) });
       expect(own.twoFactor.encryptionKey.equals(derived.twoFactor.encryptionKey)).toBe(false);

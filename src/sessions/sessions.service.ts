@@ -23,7 +23,14 @@ export class SessionsService {
   ) {}
 
   /** `credentialsVersion`: the user's version the caller checked the credentials against. */
-  async create(userId: string, refreshHash: string, expiresAt: Date, meta: SessionMeta, id: string, credentialsVersion: number): Promise<SessionEntity> {
+  async create(
+    userId: string,
+    refreshHash: string,
+    expiresAt: Date,
+    meta: SessionMeta,
+    id: string,
+    credentialsVersion: number,
+  ): Promise<SessionEntity> {
     const now = new Date();
     const session = this.sessions.create({
       id,

@@ -73,6 +73,12 @@ export function matchingStep(secret: Buffer, code: string, nowMs: number): numbe
 /** The `otpauth://` URL authenticator apps read (Key Uri Format), issuer and account escaped. */
 export function otpauthUrl(secretBase32: string, issuer: string, account: string): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
-  const params = new URLSearchParams({ secret: secretBase32, issuer, algorithm: 'SHA1', digits: String(TOTP.digits), period: String(TOTP.stepSeconds) });
+  const params = new URLSearchParams({
+    secret: secretBase32,
+    issuer,
+    algorithm: 'SHA1',
+    digits: String(TOTP.digits),
+    period: String(TOTP.stepSeconds),
+  });
   return `otpauth://totp/${label}?${params.toString()}`;
 }

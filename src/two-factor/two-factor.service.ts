@@ -156,4 +156,3 @@ function newRecoveryCode(): string {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-

@@ -34,7 +34,14 @@ const openSockets = new Set<Socket>();
 export function connect(
   url: string,
   namespace: NamespaceName,
-  options: { token?: string; header?: string; query?: Record<string, string>; origin?: string; transports?: string[]; headers?: Record<string, string> } = {},
+  options: {
+    token?: string;
+    header?: string;
+    query?: Record<string, string>;
+    origin?: string;
+    transports?: string[];
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Socket> {
   const socket = io(`${url}${namespace}`, {
     auth: options.token ? { token: options.token } : undefined,

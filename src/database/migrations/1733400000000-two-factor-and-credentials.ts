@@ -24,7 +24,13 @@ export class TwoFactorAndCredentials1733400000000 implements MigrationInterface 
     ]);
     await queryRunner.addColumn('sessions', new TableColumn({ name: 'credentials_version', type: 'int', default: 0 }));
     const userForeignKey = (table: string) =>
-      new TableForeignKey({ name: `FK_${table}_user`, columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' });
+      new TableForeignKey({
+        name: `FK_${table}_user`,
+        columnNames: ['user_id'],
+        referencedTableName: 'users',
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE',
+      });
     await queryRunner.createTable(
       new Table({
         name: 'recovery_codes',
