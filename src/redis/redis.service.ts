@@ -22,6 +22,7 @@ export class RedisService implements OnApplicationShutdown {
   readonly subscriber: Redis;
   readonly prefix: string;
   private down = false;
+  private shuttingDown = false;
   private readonly extra: Redis[] = [];
   private readonly recoveryHandlers = new Set<() => void>();
   private readonly url: string;
@@ -126,7 +127,13 @@ export class RedisService implements OnApplicationShutdown {
     }
   }
 
+  /** True once the node is closing its connections (their 'close' events are expected then). */
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     clearInterval(this.heartbeat);
     // quit() would wait for an unreachable server forever; disconnect() does not.
     await Promise.allSettled(

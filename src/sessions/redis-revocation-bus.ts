@@ -51,7 +51,7 @@ export class RedisRevocationBus extends RevocationBus {
   }
 
   private lost(how: string): void {
-    if (this.subscriberLost) return;
+    if (this.subscriberLost || this.redis.closing) return;
     this.subscriberLost = true;
     this.logger.warn(`Revocation subscriber connection ${how}: revocations from other nodes arrive through the database re-read until it is back`);
   }
