@@ -134,6 +134,9 @@ describe('loadAppConfig', () => {
       const own = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B, TWO_FACTOR_ENCRYPTION_KEY: 'c'.repeat(32) });
       expect(own.twoFactor.encryptionKey.equals(derived.twoFactor.encryptionKey)).toBe(false);
       expect(() => loadAppConfig({ TWO_FACTOR_ENCRYPTION_KEY: 'short' })).toThrow(/TWO_FACTOR_ENCRYPTION_KEY/);
+      // rotating JWT_REFRESH_SECRET: set TWO_FACTOR_ENCRYPTION_KEY to its old value first, and nothing changes
+      const pinned = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: 'd'.repeat(32), TWO_FACTOR_ENCRYPTION_KEY: SECRET_B });
+      expect(pinned.twoFactor.encryptionKey.equals(derived.twoFactor.encryptionKey)).toBe(true);
     });
   });
 });

@@ -220,7 +220,9 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
   }
   if (!refreshSecret) {
     refreshSecret = randomBytes(48).toString('base64url');
-    warnings.push('JWT_REFRESH_SECRET is not set: using a random secret for this process only. Every session dies on restart. Set it in .env.');
+    warnings.push(
+      `JWT_REFRESH_SECRET is not set: using a random secret for this process only. Every session dies on restart${v.TWO_FACTOR_ENCRYPTION_KEY ? '' : ', and so does every two-factor setup'}. Set it in .env.`,
+    );
   }
   if (accessSecret === refreshSecret) {
     throw new ConfigError('Invalid configuration:\n  JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET');
@@ -263,14 +265,13 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
 
 /**
  * TWO_FACTOR_ENCRYPTION_KEY, or else JWT_REFRESH_SECRET, through HKDF-SHA256 with an info
- * string of its own, so the key that encrypts TOTP secrets is never a signing key. A database
- * dump alone yields no working codes. Rotating JWT_REFRESH_SECRET without setting
- * TWO_FACTOR_ENCRYPTION_KEY (to the old refresh secret) makes enabled secrets unreadable.
+ * string of its own, so the key that encrypts TOTP secrets is never a signing key (those use
+ * the raw secrets) and is never in the database: a dump alone yields no working codes. The
+ * same derivation either way, so before rotating JWT_REFRESH_SECRET an operator sets
+ * TWO_FACTOR_ENCRYPTION_KEY to its current value and every enabled secret stays readable.
  */
 function twoFactorKey(configured: string | undefined, refreshSecret: string): Buffer {
-  const input = configured ?? refreshSecret;
-  const info = configured ? 'parley two-factor secrets v1' : 'parley two-factor secrets v1 (from JWT_REFRESH_SECRET)';
-  return Buffer.from(hkdfSync('sha256', Buffer.from(input, 'utf8'), Buffer.alloc(0), info, 32));
+  return Buffer.from(hkdfSync('sha256', Buffer.from(configured ?? refreshSecret, 'utf8'), Buffer.alloc(0), 'parley two-factor secrets v1', 32));
 }
 
 /** `false`, a hop count, or comma-separated addresses / CIDRs; `true` trusts any client's claim. */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { IsNull, LessThan, Repository } from 'typeorm';
@@ -28,6 +28,7 @@ export type SecondFactor = { code: string } | { recoveryCode: string };
  */
 @Injectable()
 export class TwoFactorService {
+  private readonly logger = new Logger(TwoFactorService.name);
   private readonly box: SecretBox;
   private readonly recoveryKey: Buffer;
 
@@ -57,7 +58,8 @@ export class TwoFactorService {
     const state = await this.users.getTwoFactorState(userId);
     if (state.twoFactorEnabledAt) throw new AppError('CONFLICT', 'Two-factor sign-in is already enabled');
     const pending = state.twoFactorPending;
-    const step = pending ? matchingStep(this.box.open(pending, userId), code, Date.now()) : null;
+    const secret = pending ? this.open(pending, userId) : null;
+    const step = secret ? matchingStep(secret, code, Date.now()) : null;
     if (!pending || step === null) throw new AppError('VALIDATION_FAILED', 'Wrong code');
     const codes = Array.from({ length: RECOVERY_CODES }, () => newRecoveryCode());
     // Codes first: until the swap below they are inert (only checked while 2FA is on).
@@ -83,8 +85,9 @@ export class TwoFactorService {
   async verify(userId: string, factor: SecondFactor): Promise<boolean> {
     if ('recoveryCode' in factor) return this.spendRecoveryCode(userId, factor.recoveryCode);
     const state = await this.users.getTwoFactorState(userId);
-    if (!state.twoFactorEnabledAt || !state.twoFactorSecret) return false;
-    const step = matchingStep(this.box.open(state.twoFactorSecret, userId), factor.code, Date.now());
+    const secret = state.twoFactorEnabledAt && state.twoFactorSecret ? this.open(state.twoFactorSecret, userId) : null;
+    if (!secret) return false;
+    const step = matchingStep(secret, factor.code, Date.now());
     if (step === null || (state.twoFactorLastStep !== null && step <= state.twoFactorLastStep)) return false;
     return this.users.spendTotpStep(userId, step);
   }
@@ -134,6 +137,18 @@ export class TwoFactorService {
     if (await this.verify(challenge.userId, factor)) return challenge;
     await this.challenges.update({ id, usedAt: now }, { usedAt: null, failures: () => 'failures + 1' });
     throw new AppError('INVALID_CREDENTIALS', 'Wrong or already used code');
+  }
+
+  /** The secret, or null (logged) when this key did not seal it: every code then fails. */
+  private open(sealed: string, userId: string): Buffer | null {
+    try {
+      return this.box.open(sealed, userId);
+    } catch {
+      this.logger.error(
+        `The two-factor secret of user ${userId} cannot be decrypted: was TWO_FACTOR_ENCRYPTION_KEY (or JWT_REFRESH_SECRET) changed?`,
+      );
+      return null;
+    }
   }
 
   private async spendRecoveryCode(userId: string, code: string): Promise<boolean> {
