@@ -67,7 +67,7 @@ export class WsAuthService {
   }
 
   /** The same rule as Express's `req.ip` (TRUST_PROXY): a client cannot pick its own bucket. */
-  clientIp(socket: Pick<ParleySocket, 'request'>): string {
+  private clientIp(socket: ParleySocket): string {
     return clientIp(socket.request, this.trust);
   }
 }
