@@ -66,9 +66,14 @@ export class TwoFactorAndCredentials1733400000000 implements MigrationInterface 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropTable('mfa_challenges');
     await queryRunner.dropTable('recovery_codes');
-    await queryRunner.dropColumn('sessions', 'credentials_version');
-    for (const column of ['two_factor_last_step', 'two_factor_enabled_at', 'two_factor_pending', 'two_factor_secret', 'credentials_version']) {
-      await queryRunner.dropColumn('users', column);
-    }
+    // ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35, MySQL): TypeORM's SQLite dropColumn rebuilds the
+    // table, and dropping `users` to rebuild it would cascade into every session.
+    const columns: Array<[string, string]> = [
+      ['sessions', 'credentials_version'],
+      ...['two_factor_last_step', 'two_factor_enabled_at', 'two_factor_pending', 'two_factor_secret', 'credentials_version'].map(
+        (c): [string, string] => ['users', c],
+      ),
+    ];
+    for (const [table, column] of columns) await queryRunner.query(`ALTER TABLE \`${table}\` DROP COLUMN \`${column}\``);
   }
 }
