@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { AuthResult, closeAllSockets, connect, login, nextEvent, PASSWORD, receives, register } from './support/clients';
 import { appPerSuite, DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
+import { linkToken, outboxMails } from './support/mail';
+import { MfaChallengeEntity } from '../src/two-factor/mfa-challenge.entity';
 
 const bearer = (a: { accessToken: string }) => ({ Authorization: `Bearer ${a.accessToken}` });
 const codeAt = (secret: string, step: number) => hotp(base32Decode(secret), step);
@@ -179,6 +181,33 @@ describe.each(DATABASES)('two-factor sign-in on $name', ({ url: databaseUrl }) =
     for (const plain of [secret, raw.toString('hex'), raw.toString('base64'), raw.toString('base64url'), ...recoveryCodes])
       expect(rows).not.toContain(plain);
     expect(rows).toMatch(/v1\./);
+  });
+
+  it('refuses an expired mfaToken, and one whose password was reset after the first step', async () => {
+    const { user, secret, step } = await enable(t.url);
+    const expired = await challenge(t.url, user.user.email);
+    await t.app
+      .get(DataSource)
+      .getRepository(MfaChallengeEntity)
+      .update({ userId: user.user.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: expired, code: codeAt(secret, step + 1) })
+      .expect(401);
+    const pending = await challenge(t.url, user.user.email);
+    await request(t.url).post('/auth/password/forgot').send({ email: user.user.email }).expect(202);
+    const [mail] = (await outboxMails(t.env.MAIL_OUTBOX_DIR as string, user.user.email, 2)).filter((m) => m.includes('reset-password'));
+    await request(t.url)
+      .post('/auth/password/reset')
+      .send({ token: linkToken(mail, 'reset-password'), newPassword: 'a new password' })
+      .expect(204);
+    await request(t.url)
+      .post('/auth/login/2fa')
+      .send({ mfaToken: pending, code: codeAt(secret, step + 1) })
+      .expect(401);
+    // the reset keeps 2FA on: the new password still needs the second step
+    const res = await request(t.url).post('/auth/login').send({ email: user.user.email, password: 'a new password' }).expect(200);
+    expect(res.body.mfaRequired).toBe(true);
   });
 
   it('answers the challenge only with tokens, never the secret', async () => {
