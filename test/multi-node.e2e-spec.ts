@@ -170,4 +170,3 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     await request(node2.url).get('/auth/me').set(bearer(other)).expect(200);
   });
 });
-});
