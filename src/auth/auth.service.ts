@@ -66,6 +66,7 @@ export class AuthService {
   }
 
   async setupTwoFactor(principal: Principal): Promise<TwoFactorSetup> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
     const user = await this.users.findById(principal.id);
     if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
     return this.twoFactor.setup(user.id, user.email ?? user.displayName);
@@ -73,6 +74,7 @@ export class AuthService {
 
   /** Enabling ends every other session (`two_factor_changed`); the caller's stays. */
   async enableTwoFactor(principal: Principal, code: string): Promise<RecoveryCodes> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
     const { recoveryCodes, credentialsVersion } = await this.twoFactor.enable(principal.id, code);
     await this.sessions.adoptCredentials(principal.sid, credentialsVersion);
     await this.sessions.endAllForUser(principal.id, 'two_factor_changed', principal.sid);
@@ -80,6 +82,7 @@ export class AuthService {
   }
 
   async disableTwoFactor(principal: Principal, dto: Static<typeof TwoFactorDisableBody>): Promise<void> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
     const hash = await this.users.getPasswordHash(principal.id);
     if (!(await this.passwords.verify(dto.password, hash))) throw new AppError('INVALID_CREDENTIALS', 'Password is incorrect');
     if (!(await this.twoFactor.verifyEither(principal.id, dto.code))) throw new AppError('VALIDATION_FAILED', 'Wrong or already used code');
@@ -115,6 +118,7 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Sign out at your identity provider');
     await this.sessions.end(principal.sid, 'logout');
   }
 
@@ -135,12 +139,14 @@ export class AuthService {
       throw new AppError('INVALID_CREDENTIALS', 'Current password is incorrect');
     }
     const version = await this.users.setPasswordHash(principal.id, await this.passwords.hash(dto.newPassword));
-    await this.sessions.adoptCredentials(principal.sid, version);
+    if (principal.sid) await this.sessions.adoptCredentials(principal.sid, version);
     await this.mailer.voidResetLinks(principal.id);
-    await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid);
+    await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid ?? undefined);
   }
 
+  /** None for a token of the external provider: it has no Parley session. */
   async listSessions(principal: Principal): Promise<SessionInfo[]> {
+    if (principal.kind === 'external') return [];
     const sessions = await this.sessions.listActive(principal.id);
     return sessions.map((s) => ({
       id: s.id,
@@ -172,8 +178,9 @@ export class AuthService {
    */
   forgotPassword(email: string): void {
     setImmediate(() => {
-      void this.users.findByEmail(email).then(
-        (user) => user && this.mailer.sendPasswordReset(user),
+      // A user of the external provider has no local password and gets none this way.
+      void this.users.findByEmailWithPassword(email).then(
+        (user) => user?.passwordHash && this.mailer.sendPasswordReset(user),
         (error: unknown) => this.mailer.reportBackgroundFailure('password reset lookup', error),
       );
     });

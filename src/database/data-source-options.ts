@@ -9,12 +9,20 @@ import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
 import { UsersEmailExact1732500000000 } from './migrations/1732500000000-users-email-exact';
+import { UserIdentities1733300000000 } from './migrations/1733300000000-user-identities';
+import { Rooms1733100000000 } from './migrations/1733100000000-rooms';
+import { MessageLifecycle1733100000001 } from './migrations/1733100000001-message-lifecycle';
+import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
 import { TwoFactorAndCredentials1733400000000 } from './migrations/1733400000000-two-factor-and-credentials';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
   EmailTokens1732400000002,
   UsersEmailExact1732500000000,
+  UserIdentities1733300000000,
+  Rooms1733100000000,
+  MessageLifecycle1733100000001,
+  UsersDisplayNameKey1733100000002,
   TwoFactorAndCredentials1733400000000,
 ];
 

@@ -20,8 +20,24 @@ prepareSqliteConnection(db);
 /** @type {Map<string, import('better-sqlite3').Statement>} */
 const statements = new Map();
 
+/** @param {string} sql */
+function prepared(sql) {
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** Several statements in one transaction: each one's changed rows. */
+const runAll = /** @type {(list: Array<{ sql: string, params: unknown[] }>) => number[]} */ (/** @type {unknown} */ (
+  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list) => list.map(({ sql, params }) => prepared(sql).run(params).changes))
+));
+
 serveRequests(
-  (/** @type {{ sql: string, params: unknown[], deadline: number }} */ { sql, params, deadline }) => {
+  (/** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, deadline: number }} */ request) => {
+    const { deadline } = request;
     // Wait for another connection's lock only as long as the caller still waits for us.
     const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
     if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
@@ -30,12 +46,8 @@ serveRequests(
       db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    statement.run(params);
+    if ('statements' in request) return runAll(request.statements);
+    return prepared(request.sql).run(request.params).changes;
   },
   () => db.close(),
 );

@@ -49,6 +49,20 @@ describe('SqliteWriterThread', () => {
     expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
   });
 
+  it('runs several statements in one transaction, each one\'s changed rows, all or none', async () => {
+    await writer.run('INSERT INTO t (id, body) VALUES (?, ?), (?, ?)', ['a', 'first', 'b', 'second'], NO_HURRY());
+    const update = 'UPDATE t SET body = ? WHERE id = ?';
+    expect(await writer.runAll([{ sql: update, params: ['one', 'a'] }, { sql: update, params: ['none', 'zz'] }], NO_HURRY())).toEqual([1, 0]);
+    const failure = await writer
+      .runAll([{ sql: update, params: ['lost', 'b'] }, { sql: 'INSERT INTO t (id, body) VALUES (?, ?)', params: ['a', 'duplicate'] }], NO_HURRY())
+      .catch((error: unknown) => error);
+    expect(isUniqueViolation(failure)).toBe(true);
+    expect(reader.prepare('SELECT id, body FROM t ORDER BY id').all()).toEqual([
+      { id: 'a', body: 'one' },
+      { id: 'b', body: 'second' },
+    ]);
+  });
+
   it('does not start a statement whose deadline has passed', async () => {
     const failure = await writer.run('INSERT INTO t (id, body) VALUES (?, ?)', ['late', 'too late'], Date.now() - 1).catch((error: unknown) => error);
     expect(isDatabaseUnavailable(failure)).toBe(true);

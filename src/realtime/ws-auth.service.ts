@@ -44,7 +44,7 @@ export class WsAuthService {
     if (isOverConnectLimit(socket.request) || !this.connectLimiter.hit(this.clientIp(socket))) {
       throw new AppError('RATE_LIMITED', 'Too many connection attempts; slow down');
     }
-    const principal = this.accessAuth.authenticate(this.extractToken(socket));
+    const principal = await this.accessAuth.authenticate(this.extractToken(socket));
     await this.accessAuth.assertEmailVerified(principal);
     if (rules.role && principal.role !== rules.role) {
       throw new AppError('FORBIDDEN', `Only ${rules.role} users may connect here`);
@@ -67,7 +67,7 @@ export class WsAuthService {
   }
 
   /** The same rule as Express's `req.ip` (TRUST_PROXY): a client cannot pick its own bucket. */
-  private clientIp(socket: ParleySocket): string {
+  clientIp(socket: ParleySocket): string {
     return clientIp(socket.request, this.trust);
   }
 }
