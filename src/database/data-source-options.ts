@@ -14,6 +14,7 @@ import { Rooms1733100000000 } from './migrations/1733100000000-rooms';
 import { MessageLifecycle1733100000001 } from './migrations/1733100000001-message-lifecycle';
 import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
 import { ServerApiAndLive1733200000000 } from './migrations/1733200000000-server-api-and-live';
+import { TwoFactorAndCredentials1733400000000 } from './migrations/1733400000000-two-factor-and-credentials';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   MessageLifecycle1733100000001,
   UsersDisplayNameKey1733100000002,
   ServerApiAndLive1733200000000,
+  TwoFactorAndCredentials1733400000000,
 ];
 
 const MYSQL_TIMEOUT_MS = 5000;

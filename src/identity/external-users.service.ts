@@ -106,6 +106,11 @@ export class ExternalUsersService {
         blockedReason: null,
         createdAt: now,
         updatedAt: now,
+        credentialsVersion: 0,
+        twoFactorSecret: null,
+        twoFactorPending: null,
+        twoFactorEnabledAt: null,
+        twoFactorLastStep: null,
       };
       try {
         await this.db.transaction(async (manager) => {
