@@ -64,6 +64,7 @@ export class ChatClient extends Emitter<ChatEvents> {
   private readonly sendRetry: Backoff;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  private lastCreatedAt = 0;
   /** the user of the last sign-in (auth forgets it on sign-out, before `forget` runs) */
   private lastUserId: string | null;
 
@@ -257,7 +258,9 @@ export class ChatClient extends Emitter<ChatEvents> {
     if (!this.auth.userId) await this.auth.token();
     const userId = (this.lastUserId = this.auth.userId);
     if (!userId) throw new ParleyAckError('CLOSED', 'Not signed in', kind === 'room' ? 'message:send' : 'dm:send');
-    const entry: OutboxEntry = { clientMsgId, userId, kind, to, body, createdAt: Date.now() };
+    // Strictly increasing, so sends made in the same millisecond keep their order.
+    this.lastCreatedAt = Math.max(Date.now(), this.lastCreatedAt + 1);
+    const entry: OutboxEntry = { clientMsgId, userId, kind, to, body, createdAt: this.lastCreatedAt };
     const settled = new Promise<Message>((resolve, reject) => this.pending.set(clientMsgId, { resolve, reject }));
     await this.store.put(entry);
     await this.changed(userId);
