@@ -14,6 +14,8 @@ await build({
   sourcemap: true,
   target: 'es2020',
   platform: 'browser',
+  // @parley/client from its sources (no separate build of the SDK needed first)
+  conditions: ['parley-source'],
   outfile: join(out, 'app.js'),
   logLevel: 'warning',
 });

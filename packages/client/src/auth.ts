@@ -108,12 +108,14 @@ export class Auth extends Emitter<AuthEvents> {
     return this.accept(await this.post<AuthResponse>('/auth/login/2fa', body)).user;
   }
 
-  /** Ends this session (or every session) on the server, then locally. */
+  /**
+   * Ends this session (or every session). Locally first, so the sockets are closed before the
+   * server's `session:revoked` for our own logout reaches them; then on the server.
+   */
   async logout(options: { all?: boolean } = {}): Promise<void> {
-    const reason = options.all ? 'logout_all' : 'logout';
     const token = this.accessToken ?? (await this.token().catch(() => null));
+    this.end({ reason: options.all ? 'logout_all' : 'logout', message: 'Signed out' });
     if (token) await this.rest(options.all ? '/auth/logout-all' : '/auth/logout', 'POST', undefined, token).catch(() => undefined);
-    this.end({ reason, message: 'Signed out' });
   }
 
   /**
