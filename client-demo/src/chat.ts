@@ -56,7 +56,10 @@ export class ChatView {
     window.setInterval(() => this.expireTyping(), 1000);
 
     const chat = this.chat;
-    chat.on('state', (state) => showState(state));
+    chat.on('state', (state) => {
+      showState(state);
+      if (state.status === 'connected') this.reopen();
+    });
     chat.on('message:new', (m) => this.receive(m.room, m.room, 'room', m));
     chat.on('dm:new', (m) => {
       const peer = this.peerOf(m.room);
@@ -117,10 +120,16 @@ export class ChatView {
       const key = entry.kind === 'room' ? entry.to : this.chat.dmRoom(entry.to);
       if (!this.conversations.has(key)) this.ensure(key, entry.kind === 'room' ? entry.to : entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
     }
+    if (!this.current) this.current = this.conversations.values().next().value ?? null;
     this.render();
+  }
+
+  /** Conversations from before a reload, once connected (however long that takes offline). */
+  private reopen(): void {
+    const joined = new Set(this.chat.joinedRooms);
     for (const conv of [...this.conversations.values()]) {
-      if (conv.kind === 'room') void this.join(conv.key, false);
-      else void this.loadOlder(true, conv);
+      if (conv.kind === 'room' && !joined.has(conv.key)) void this.join(conv.key, false);
+      else if (conv.kind === 'dm' && conv.messages.size === 0) void this.loadOlder(true, conv);
     }
   }
 
