@@ -6,7 +6,7 @@
 export interface BackoffOptions {
   /** ceiling of the first wait (ms); default 500 */
   initialMs?: number;
-  /** largest ceiling (ms); default 30 000 */
+  /** largest ceiling (ms); default 10 000 */
   maxMs?: number;
   /** growth of the ceiling per attempt; default 2 */
   factor?: number;
@@ -23,7 +23,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}) {
     this.initialMs = options.initialMs ?? 500;
-    this.maxMs = options.maxMs ?? 30_000;
+    this.maxMs = options.maxMs ?? 10_000;
     this.factor = options.factor ?? 2;
     this.random = options.random ?? Math.random;
   }

@@ -20,7 +20,7 @@ export interface ParleyClientOptions {
   session?: SessionStore;
   /** Unacknowledged sends: IndexedDB in browsers, memory elsewhere (`fileOutbox` from `@parley/client/node`). */
   outbox?: OutboxStore;
-  /** Reconnect waits: full jitter, by default a ceiling of 500 ms doubling up to 30 s. */
+  /** Reconnect waits: full jitter, by default a ceiling of 500 ms doubling up to 10 s. */
   backoff?: BackoffOptions;
   /** Waits before sending again what the server failed (INTERNAL, no answer, RATE_LIMITED): 1 s doubling up to 30 s. */
   sendBackoff?: BackoffOptions;

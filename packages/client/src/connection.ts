@@ -24,7 +24,7 @@ export interface ConnectionOptions {
   /** the namespace */
   path: string;
   auth: Auth;
-  /** Waits between attempts (full jitter); default 500 ms doubling up to 30 s. */
+  /** Waits between attempts (full jitter); default 500 ms doubling up to 10 s. */
   backoff?: BackoffOptions;
   /** How long a request waits for its acknowledgement (and for the connection); default 10 s. */
   ackTimeoutMs?: number;
