@@ -56,6 +56,8 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
   /** the token of the last handshake or `auth:refresh` */
   private socketToken: string | null = null;
   private tokenRetried = false;
+  /** a token the last handshake refused: the next attempt gets another */
+  private refusedToken: string | null = null;
   private readonly disposers: Array<() => void> = [];
 
   constructor(private readonly options: ConnectionOptions) {
@@ -179,7 +181,7 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
     if (this.current.status !== 'reconnecting') this.setState({ status: 'connecting' });
     let token: string;
     try {
-      token = await this.options.auth.token();
+      token = await this.options.auth.token(this.refusedToken ?? undefined);
     } catch (error) {
       const parleyError = error instanceof ParleyError ? error : new ParleyError('NETWORK', String(error));
       if (parleyError.code === 'CLOSED') return this.finish({ status: 'closed', reason: 'signed_out', error: parleyError });
@@ -193,6 +195,7 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
 
   private async onConnect(): Promise<void> {
     this.tokenRetried = false;
+    this.refusedToken = null;
     this.setState({ status: 'connecting' });
     try {
       await this.options.resume?.();
@@ -215,16 +218,11 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
     const refused = new ParleyHandshakeError(code, error.data?.message ?? error.message);
     if (FINAL_HANDSHAKE.has(code)) return this.finish({ status: 'closed', reason: 'refused', error: refused });
     if (TOKEN_HANDSHAKE.has(code)) {
+      // The next attempt refreshes first (unless another caller already did).
+      this.refusedToken = this.socketToken;
       if (!this.tokenRetried) {
-        // Refresh (unless another caller already did) and try again at once.
         this.tokenRetried = true;
-        this.options.auth.token(this.socketToken ?? undefined).then(
-          () => void this.attempt(),
-          (failure: unknown) => {
-            if (failure instanceof ParleyError && failure.code === 'CLOSED') this.finish({ status: 'closed', reason: 'signed_out', error: refused });
-            else this.retryLater(refused);
-          },
-        );
+        void this.attempt();
         return;
       }
       // A fresh token refused again: the session is over, or the token is not one this server takes.
