@@ -171,6 +171,59 @@ describe('SDK: tokens', () => {
   });
 });
 
+describe('SDK: under the per-socket event limit', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '5/1s' }));
+  });
+  afterAll(async () => {
+    closeSdkClients();
+    await t?.close();
+    removeSqliteFile(t.env.DATABASE_URL as string);
+  });
+
+  it('sends a burst through RATE_LIMITED answers: each message once, in order', async () => {
+    const alice = await signedUp(t.url, 'Alice');
+    const chat = alice.client.chat().connect();
+    await chat.join('burst');
+    const bodies = Array.from({ length: 12 }, (_, i) => `burst ${i}`);
+    const stored = await Promise.all(bodies.map((body) => chat.send('burst', body)));
+    expect(stored.map((m) => m.body)).toEqual(bodies);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await chat.history('burst')).messages.map((m) => m.body)).toEqual(bodies);
+  }, 60_000);
+
+  it('re-joins more rooms than the limit allows at once after a reconnect', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', Number(new URL(t.url).port));
+    try {
+      const alice = await signedUp(proxy.rewrite(t.url).replace(/\/$/, ''), 'Alice');
+      const bob = await signedUp(t.url, 'Bob');
+      const chat = alice.client.chat().connect();
+      const rooms = Array.from({ length: 8 }, (_, i) => `many-${i}`);
+      for (const room of rooms) {
+        await chat.join(room);
+        await new Promise((resolve) => setTimeout(resolve, 220)); // stay under 5/1s while setting up
+      }
+      const seen: string[] = [];
+      chat.on('message:new', (m) => seen.push(m.room));
+      proxy.cut();
+      await untilState(chat, (s) => s.status === 'reconnecting');
+      const bobChat = bob.client.chat().connect();
+      for (const room of rooms) {
+        await bobChat.join(room);
+        await bobChat.send(room, `while away in ${room}`);
+        await new Promise((resolve) => setTimeout(resolve, 450));
+      }
+      proxy.restore();
+      await untilState(chat, connected, 30_000);
+      expect(seen.sort()).toEqual([...rooms].sort());
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+});
+
 describe('SDK: an access token that expires before its replacement arrives', () => {
   let t: TestApp;
 

@@ -184,7 +184,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     for (;;) {
       let data: DataOf<Chat, 'room:join'>;
       try {
-        data = await this.conn.emitNow('room:join', since ? { room, since } : { room });
+        data = await this.resumeCall('room:join', since ? { room, since } : { room });
       } catch (error) {
         const code = (error as ParleyError).code;
         if (code === 'NOT_FOUND' && since) {
@@ -213,13 +213,30 @@ export class ChatClient extends Emitter<ChatEvents> {
     const pages: Message[][] = [];
     let before: string | undefined;
     for (let i = 0; i < DM_CATCH_UP_PAGES; i++) {
-      const page = await this.conn.emitNow('message:history', { room, limit: LIMITS.historyPageMax, ...(before ? { before } : {}) });
+      const page = await this.resumeCall('message:history', { room, limit: LIMITS.historyPageMax, ...(before ? { before } : {}) });
       pages.unshift(page.messages);
       const oldest = page.messages[0]?.id;
       if (!page.hasMore || !oldest || (state.lastSeen && oldest <= state.lastSeen)) break;
       before = oldest;
     }
     for (const m of pages.flat()) if (!state.lastSeen || m.id > state.lastSeen) this.deliver('dm:new', m);
+  }
+
+  /**
+   * A resume request; RATE_LIMITED is waited out (many rooms re-joined at once can exceed the
+   * per-socket event limit), anything else fails the resume, which starts over on a new connection.
+   */
+  private async resumeCall<K extends 'room:join' | 'message:history'>(event: K, payload: PayloadOf<Chat, K>): Promise<DataOf<Chat, K>> {
+    const retry = new Backoff({ initialMs: 500, maxMs: 4000 });
+    for (;;) {
+      try {
+        return await this.conn.emitNow(event, payload);
+      } catch (error) {
+        if ((error as ParleyError).code !== 'RATE_LIMITED' || retry.attempts >= 8) throw error;
+        // at least half the ceiling: the limit's window has to pass, a wait near 0 would not help
+        await sleep(retry.ceiling(retry.attempts) / 2 + retry.next() / 2);
+      }
+    }
   }
 
   private track(room: string, messages: Message[]): void {
