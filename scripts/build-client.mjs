@@ -15,7 +15,7 @@ await build({
   target: 'es2020',
   platform: 'browser',
   // @parley/client from its sources (no separate build of the SDK needed first)
-  conditions: ['parley-source'],
+  alias: { '@parley/client': join(root, 'packages/client/src/index.ts') },
   outfile: join(out, 'app.js'),
   logLevel: 'warning',
 });
