@@ -4,9 +4,9 @@ import { $, formValues, setStatus } from './dom';
 import { Dashboard, renderSessions } from './pages';
 
 /**
- * The demo client, on @parley/client: the SDK keeps the refresh token and user in
- * localStorage (so a reload, or a start while offline, stays signed in), the access token in
- * memory only, refreshes one tab at a time (Web Locks), and keeps unsent messages in IndexedDB.
+ * The demo client, on @parley/client: the SDK keeps the refresh token and user in the browser
+ * (so a reload, or a start while offline, stays signed in), the access token in memory only,
+ * refreshes one tab at a time (Web Locks), and keeps unsent messages in IndexedDB.
  */
 const client = new ParleyClient();
 const chat = new ChatView(client);

@@ -153,7 +153,7 @@ const haveChromium = existsSync(CHROMIUM);
       await signUpInPage(tabA, 'Tabs');
       await joinRoom(tabA, 'tabs');
       const tabB = await openPage(context, server.url);
-      await tabB.getByTestId('room-input').waitFor();
+      await tabB.getByRole('status').filter({ hasText: 'Connected' }).waitFor(); // its first refresh is done
 
       // Both start at once with no access token (a reload keeps only the refresh token): two refreshes at the same moment.
       // Each round waits until both are connected, and rounds are shorter than a token's life:

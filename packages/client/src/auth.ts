@@ -93,19 +93,19 @@ export class Auth extends Emitter<AuthEvents> {
   }
 
   async register(body: Static<typeof RegisterBody>): Promise<User> {
-    return this.accept(await this.post<AuthResponse>('/auth/register', body)).user;
+    return (await this.accept(await this.post<AuthResponse>('/auth/register', body))).user;
   }
 
   /** Password sign-in. With two-factor sign-in on, finish with `loginSecondStep`. */
   async login(body: Static<typeof LoginBody>): Promise<LoginResult> {
     const res = await this.post<LoginResponse>('/auth/login', body);
     if ('mfaRequired' in res) return { status: 'mfa_required', mfaToken: res.mfaToken, expiresAt: Date.now() + res.expiresIn * 1000 };
-    return { status: 'signed_in', user: this.accept(res).user };
+    return { status: 'signed_in', user: (await this.accept(res)).user };
   }
 
   /** `POST /auth/login/2fa` with a TOTP code or a recovery code. */
   async loginSecondStep(body: LoginSecondStepBody): Promise<User> {
-    return this.accept(await this.post<AuthResponse>('/auth/login/2fa', body)).user;
+    return (await this.accept(await this.post<AuthResponse>('/auth/login/2fa', body))).user;
   }
 
   /**
@@ -152,7 +152,7 @@ export class Auth extends Emitter<AuthEvents> {
     return this.request<User>('GET', '/auth/me').then((user) => {
       this.currentUser = user;
       const stored = this.options.store.load();
-      if (stored && stored.user.id === user.id) this.options.store.save({ ...stored, user });
+      if (stored && stored.user.id === user.id) void Promise.resolve(this.options.store.save({ ...stored, user })).catch(() => undefined);
       this.emit('user', user);
       return user;
     });
@@ -174,7 +174,7 @@ export class Auth extends Emitter<AuthEvents> {
     this.accessToken = null;
     this.expiresAt = 0;
     this.currentUser = null;
-    if (clearStore) this.options.store.save(null);
+    if (clearStore) void Promise.resolve(this.options.store.save(null)).catch(() => undefined);
     if (wasSignedIn) {
       this.emit('user', null);
       this.emit('signedOut', info);
@@ -201,14 +201,15 @@ export class Auth extends Emitter<AuthEvents> {
   }
 
   private async rotate(): Promise<string> {
-    // Inside the lock storage holds the newest refresh token: another tab may have rotated it.
-    const stored = this.options.store.load();
+    // Inside the lock the store holds the newest refresh token: another tab may have rotated it.
+    const store = this.options.store;
+    const stored = store.latest ? await store.latest() : store.load();
     if (!stored) {
       this.end({ reason: 'signed_out_elsewhere', message: 'Signed out' }, false);
       throw new ParleyError('CLOSED', 'Not signed in');
     }
     try {
-      return this.accept(await this.post<AuthResponse>('/auth/refresh', { refreshToken: stored.refreshToken })).accessToken;
+      return (await this.accept(await this.post<AuthResponse>('/auth/refresh', { refreshToken: stored.refreshToken }))).accessToken;
     } catch (error) {
       if (error instanceof ParleyHttpError && error.status === 401) {
         this.end({ reason: 'session_ended', message: `Your session has ended (${error.message})` });
@@ -229,9 +230,10 @@ export class Auth extends Emitter<AuthEvents> {
     return token;
   }
 
-  private accept(res: AuthResponse): AuthResponse {
+  /** Stored before anything else happens (a refresh releases its lock only after this). */
+  private async accept(res: AuthResponse): Promise<AuthResponse> {
+    await this.options.store.save({ refreshToken: res.refreshToken, user: res.user });
     this.currentUser = res.user;
-    this.options.store.save({ refreshToken: res.refreshToken, user: res.user });
     this.emit('user', res.user);
     this.setToken(res.accessToken, Date.now() + res.expiresIn * 1000);
     return res;

@@ -9,14 +9,14 @@ import { LiveClient } from './live';
 import { defaultLock, LockFn } from './lock';
 import { indexedDbOutbox, memoryOutbox, OutboxStore } from './outbox';
 import { FetchFn } from './rest';
-import { localStorageSessionStore, memorySessionStore, SessionStore } from './session-store';
+import { browserSessionStore, memorySessionStore, SessionStore } from './session-store';
 
 export interface ParleyClientOptions {
   /** The server, e.g. `https://chat.example.com`; in a page it serves, leave it out (same origin). */
   url?: string;
   /** For apps whose access tokens come from elsewhere (then no REST sign-in is used); null = signed out. */
   getToken?: () => Promise<string | null>;
-  /** Where the refresh token and user are kept: localStorage in browsers, memory elsewhere. */
+  /** Where the refresh token and user are kept: IndexedDB + localStorage in browsers, memory elsewhere. */
   session?: SessionStore;
   /** Unacknowledged sends: IndexedDB in browsers, memory elsewhere (`fileOutbox` from `@parley/client/node`). */
   outbox?: OutboxStore;
@@ -59,7 +59,7 @@ export class ParleyClient {
     this.auth = new Auth({
       baseUrl: url,
       fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-      store: options.session ?? (inBrowser() && globalThis.localStorage ? localStorageSessionStore() : memorySessionStore()),
+      store: options.session ?? (inBrowser() && globalThis.localStorage ? browserSessionStore() : memorySessionStore()),
       lock: this.lock,
       getToken: options.getToken,
       headers: options.headers,

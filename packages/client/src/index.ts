@@ -21,7 +21,7 @@ export { defaultLock, processLock } from './lock';
 export type { LockFn } from './lock';
 export { indexedDbOutbox, memoryOutbox } from './outbox';
 export type { OutboxEntry, OutboxStore } from './outbox';
-export { localStorageSessionStore, memorySessionStore } from './session-store';
+export { browserSessionStore, memorySessionStore } from './session-store';
 export type { SessionStore, StoredSession } from './session-store';
 export { ACK_ERROR_CODES, HANDSHAKE_ERROR_CODES, REVOKE_REASONS } from '../../../src/protocol/errors';
 export { dmRoomName, parseRoomName, ROOM_NAME, LIMITS } from '../../../src/protocol/names';

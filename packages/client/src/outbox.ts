@@ -1,3 +1,5 @@
+import { idbStore } from './idb';
+
 /**
  * Sends not yet acknowledged. An entry is written before its first attempt and deleted once the
  * server acknowledged it (or refused it for good); every attempt carries the entry's
@@ -38,32 +40,10 @@ export function memoryOutbox(): OutboxStore {
 
 /** IndexedDB (browsers): survives reloads and restarts; shared by the tabs of an origin. */
 export function indexedDbOutbox(options: { name?: string; factory?: IDBFactory } = {}): OutboxStore {
-  const name = options.name ?? 'parley-outbox';
-  const STORE = 'entries';
-  let db: Promise<IDBDatabase> | null = null;
-  const open = () =>
-    (db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      const factory = options.factory ?? globalThis.indexedDB;
-      const request = factory.open(name, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'clientMsgId' }).createIndex('userId', 'userId');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => {
-        db = null;
-        reject(request.error ?? new Error('IndexedDB open failed'));
-      };
-    }));
-  const run = async <T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
-    const tx = (await open()).transaction(STORE, mode);
-    const request = work(tx.objectStore(STORE));
-    // Resolve once the transaction is durable, not when the request succeeds.
-    return new Promise<T>((resolve, reject) => {
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-    });
-  };
+  const db = idbStore(options.name ?? 'parley-outbox', (d) => d.createObjectStore('entries', { keyPath: 'clientMsgId' }).createIndex('userId', 'userId'), options.factory);
   return {
-    list: async (userId) => ((await run('readonly', (s) => s.index('userId').getAll(userId))) as OutboxEntry[]).sort(byAge),
-    put: async (entry) => void (await run('readwrite', (s) => s.put(entry))),
-    delete: async (clientMsgId) => void (await run('readwrite', (s) => s.delete(clientMsgId))),
+    list: async (userId) => ((await db.run('readonly', (s) => s.index('userId').getAll(userId))) as OutboxEntry[]).sort(byAge),
+    put: async (entry) => void (await db.run('readwrite', (s) => s.put(entry))),
+    delete: async (clientMsgId) => void (await db.run('readwrite', (s) => s.delete(clientMsgId))),
   };
 }
