@@ -126,7 +126,7 @@ describe('SDK: tokens', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startApp(testEnv(await DATABASES[0].url(), { JWT_ACCESS_TTL: '3s', WS_AUTH_GRACE: '1s' }));
+    t = await startApp(testEnv(await DATABASES[0].url(), { JWT_ACCESS_TTL: '3s', WS_AUTH_GRACE: '3s' }));
   });
   afterAll(async () => {
     closeSdkClients();
