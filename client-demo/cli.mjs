@@ -85,7 +85,9 @@ try {
     const result = await client.auth.login({ email: opts.email, password });
     if (result.status === 'mfa_required') {
       const code = (await ask('Two-factor code (or a recovery code): ')).trim();
-      await client.auth.loginSecondStep(/^\d{6}$/.test(code) ? { mfaToken: result.mfaToken, code } : { mfaToken: result.mfaToken, recoveryCode: code });
+      await client.auth.loginSecondStep(
+        /^\d{6}$/.test(code) ? { mfaToken: result.mfaToken, code } : { mfaToken: result.mfaToken, recoveryCode: code },
+      );
     }
   }
 } catch (error) {
@@ -97,14 +99,16 @@ console.log(`signed in as ${me.displayName} (${me.id})`);
 
 const chat = client.chat();
 let room = opts.room;
-const print = (m) => show(m.room.startsWith('dm:') ? `[dm] ${m.sender.displayName} (${m.sender.id}): ${m.body}` : `[${m.room}] ${m.sender.displayName}: ${m.body}`);
+const print = (m) =>
+  show(m.room.startsWith('dm:') ? `[dm] ${m.sender.displayName} (${m.sender.id}): ${m.body}` : `[${m.room}] ${m.sender.displayName}: ${m.body}`);
 
 client.onSignedOut(({ message }) => {
   console.error(`session ended: ${message}`);
   process.exit(1);
 });
 chat.on('state', (state) => {
-  if (state.status === 'reconnecting') show(`-- offline (${state.error.message}); retrying in ${(state.delayMs / 1000).toFixed(1)} s; lines you type are kept`);
+  if (state.status === 'reconnecting')
+    show(`-- offline (${state.error.message}); retrying in ${(state.delayMs / 1000).toFixed(1)} s; lines you type are kept`);
   else if (state.status === 'connected') show('-- connected');
   else if (state.status === 'closed' && state.reason === 'refused') {
     console.error(`connection refused: ${state.error.code} ${state.error.message}`);
@@ -147,7 +151,8 @@ rl.on('line', async (line) => {
   else if (command === '/join' && rest[0]) await join(rest[0]);
   else if (command === '/leave') await attempt(chat.leave(room).then(() => show(`-- left #${room}`)));
   else if (command === '/dm' && rest.length > 1) void attempt(chat.sendDm(rest[0], rest.slice(1).join(' ')));
-  else if (command === '/who') await attempt(chat.presence(room).then((online) => show(`-- online in #${room}: ${online.map((u) => `${u.displayName} (${u.id})`).join(', ')}`)));
+  else if (command === '/who')
+    await attempt(chat.presence(room).then((online) => show(`-- online in #${room}: ${online.map((u) => `${u.displayName} (${u.id})`).join(', ')}`)));
   else if (command === '/history') await attempt(chat.history(room, { limit: 20 }).then((page) => page.messages.forEach(print)));
   else if (command.startsWith('/')) show(`! unknown command ${command} (try /help)`);
   else if (line.trim()) void attempt(chat.send(room, line));

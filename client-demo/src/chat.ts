@@ -118,7 +118,8 @@ export class ChatView {
     // Messages left in the outbox by the last page name their conversations too.
     for (const entry of this.pending) {
       const key = entry.kind === 'room' ? entry.to : this.chat.dmRoom(entry.to);
-      if (!this.conversations.has(key)) this.ensure(key, entry.kind === 'room' ? entry.to : entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
+      if (!this.conversations.has(key))
+        this.ensure(key, entry.kind === 'room' ? entry.to : entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
     }
     if (!this.current) this.current = this.conversations.values().next().value ?? null;
     this.render();
@@ -304,8 +305,19 @@ export class ChatView {
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren(
-      ...stored.map((m) => messageItem(m.id, m.sender.id === me?.id, m.sender.displayName, m.createdAt, m.deletedAt ? 'message deleted' : m.body, m.editedAt ? 'edited' : '')),
-      ...unsent.map((e) => messageItem(`pending:${e.clientMsgId}`, true, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body, 'sending…', 'pending')),
+      ...stored.map((m) =>
+        messageItem(
+          m.id,
+          m.sender.id === me?.id,
+          m.sender.displayName,
+          m.createdAt,
+          m.deletedAt ? 'message deleted' : m.body,
+          m.editedAt ? 'edited' : '',
+        ),
+      ),
+      ...unsent.map((e) =>
+        messageItem(`pending:${e.clientMsgId}`, true, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body, 'sending…', 'pending'),
+      ),
     );
     if (atBottom) list.scrollTop = list.scrollHeight;
     this.renderOnline();
@@ -351,6 +363,10 @@ function messageItem(id: string, mine: boolean, sender: string, createdAt: strin
 
 export function showState(state: ConnectionState): void {
   if (state.status === 'connected') setStatus('Connected');
-  else if (state.status === 'reconnecting') setStatus(`Offline: reconnecting in ${Math.ceil(state.delayMs / 1000)} s (attempt ${state.attempt}). Messages you send are kept until then.`, true);
+  else if (state.status === 'reconnecting')
+    setStatus(
+      `Offline: reconnecting in ${Math.ceil(state.delayMs / 1000)} s (attempt ${state.attempt}). Messages you send are kept until then.`,
+      true,
+    );
   else if (state.status === 'closed' && state.reason === 'refused') setStatus(`Cannot connect: ${state.error?.message ?? 'refused'}`, true);
 }

@@ -9,7 +9,16 @@ for (const [label, external] of [
   ['@parley/client + socket.io-client', []],
   ['@parley/client alone', ['socket.io-client']],
 ]) {
-  const { outputFiles } = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2020', write: false, external });
+  const { outputFiles } = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    write: false,
+    external,
+  });
   const code = outputFiles[0].contents;
   console.log(`${label}: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes minified + gzip`);
 }

@@ -15,7 +15,13 @@ import { RestartableServer } from '../support/restartable-server';
  */
 const CHROMIUM = '/usr/bin/chromium';
 const DIST = join(__dirname, '..', '..', 'client-demo', 'dist');
-const STATIC: Record<string, string> = { '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/styles.css': 'styles.css', '/uPlot.min.css': 'uPlot.min.css' };
+const STATIC: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/styles.css': 'styles.css',
+  '/uPlot.min.css': 'uPlot.min.css',
+};
 const haveChromium = existsSync(CHROMIUM);
 
 (haveChromium ? describe : describe.skip)('SDK in Chromium', () => {
@@ -28,7 +34,15 @@ const haveChromium = existsSync(CHROMIUM);
       executablePath: CHROMIUM,
       // A page the test serves (route.fulfill) has no address space, so Local Network Access
       // would block its WebSocket to 127.0.0.1; the real page, served by Parley, is same-origin.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-features=LocalNetworkAccessChecks'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-features=LocalNetworkAccessChecks',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -110,7 +124,11 @@ const haveChromium = existsSync(CHROMIUM);
       // A reload while the server is still down: signed in from storage, the unsent message from IndexedDB.
       await page.reload();
       await item(page, 'typed offline, before the reload').filter({ hasText: 'sending…' }).waitFor();
-      await page.getByRole('heading', { name: '# offline' }).or(page.getByRole('button', { name: '# offline' })).first().waitFor();
+      await page
+        .getByRole('heading', { name: '# offline' })
+        .or(page.getByRole('button', { name: '# offline' }))
+        .first()
+        .waitFor();
       await page.getByRole('button', { name: '# offline' }).click();
       await say(page, 'typed offline, after the reload');
       await item(page, 'typed offline, after the reload').filter({ hasText: 'sending…' }).waitFor();
@@ -147,7 +165,8 @@ const haveChromium = existsSync(CHROMIUM);
       const context = await newContext();
       const refreshes: string[] = [];
       context.on('request', (request) => {
-        if (request.url().endsWith('/auth/refresh')) refreshes.push((JSON.parse(request.postData() ?? '{}') as { refreshToken: string }).refreshToken);
+        if (request.url().endsWith('/auth/refresh'))
+          refreshes.push((JSON.parse(request.postData() ?? '{}') as { refreshToken: string }).refreshToken);
       });
       const tabA = await openPage(context, server.url);
       await signUpInPage(tabA, 'Tabs');

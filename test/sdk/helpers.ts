@@ -22,7 +22,11 @@ export function closeSdkClients(): void {
 }
 
 /** A new user signed in on a new client. */
-export async function signedUp(url: string, displayName: string, options: ParleyClientOptions = {}): Promise<{ client: ParleyClient; email: string; id: string }> {
+export async function signedUp(
+  url: string,
+  displayName: string,
+  options: ParleyClientOptions = {},
+): Promise<{ client: ParleyClient; email: string; id: string }> {
   const client = sdkClient(url, options);
   const email = uniqueEmail(displayName.toLowerCase());
   const user = await client.auth.register({ email, password: PASSWORD, displayName });

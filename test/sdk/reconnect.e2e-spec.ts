@@ -254,7 +254,9 @@ describe('SDK: an access token that expires before its replacement arrives', () 
     chat.on('state', (s) => states.push(s.status));
     const expired: unknown[] = [];
     // (reaching into the SDK to watch the wire: the app itself never sees auth:expired)
-    (chat as unknown as { conn: { socket: { on(e: string, f: (p: unknown) => void): void } } }).conn.socket.on('auth:expired', (p) => expired.push(p));
+    (chat as unknown as { conn: { socket: { on(e: string, f: (p: unknown) => void): void } } }).conn.socket.on('auth:expired', (p) =>
+      expired.push(p),
+    );
     const results = [];
     for (let i = 0; i < 35; i++) {
       results.push(await chat.send('expiry', `tick ${i}`));

@@ -56,7 +56,13 @@ export class RestartableServer {
     child.stderr?.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
     this.exited = new Promise((resolve) => child.once('exit', resolve));
     for (let i = 0; i < 200 && child.exitCode === null; i++) {
-      if (await fetch(`${this.url}/health`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${this.url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     await this.stop('SIGKILL');

@@ -5,7 +5,15 @@ import { processLock } from './lock';
 import { FetchFn } from './rest';
 import { memorySessionStore, SessionStore } from './session-store';
 
-const user: User = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', role: 'user', emailVerified: true, twoFactorEnabled: true, createdAt: '2026-01-01T00:00:00.000Z' };
+const user: User = {
+  id: 'u1',
+  email: 'ada@example.com',
+  displayName: 'Ada',
+  role: 'user',
+  emailVerified: true,
+  twoFactorEnabled: true,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
 
 /**
  * The REST side of the contract as far as these specs need it (the 2FA routes land later on
@@ -57,7 +65,8 @@ class ContractServer {
   }
 }
 
-const makeAuth = (server: ContractServer, store: SessionStore = memorySessionStore()) => new Auth({ baseUrl: 'http://parley.test', fetch: server.fetch, store, lock: processLock });
+const makeAuth = (server: ContractServer, store: SessionStore = memorySessionStore()) =>
+  new Auth({ baseUrl: 'http://parley.test', fetch: server.fetch, store, lock: processLock });
 
 describe('Auth', () => {
   it('signs in in one step when two-factor sign-in is off', async () => {

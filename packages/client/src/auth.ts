@@ -1,4 +1,14 @@
-import type { AuthResponse, LoginBody, LoginResponse, LoginSecondStepBody, RegisterBody, RevokeReason, SessionInfo, Static, User } from '../../../src/protocol';
+import type {
+  AuthResponse,
+  LoginBody,
+  LoginResponse,
+  LoginSecondStepBody,
+  RegisterBody,
+  RevokeReason,
+  SessionInfo,
+  Static,
+  User,
+} from '../../../src/protocol';
 import { Backoff, BackoffOptions } from './backoff';
 import { Emitter } from './emitter';
 import { ParleyError, ParleyHttpError } from './errors';
@@ -190,7 +200,9 @@ export class Auth extends Emitter<AuthEvents> {
   private async refreshOnce(): Promise<string> {
     clearTimeout(this.timer);
     try {
-      const token = this.options.getToken ? await this.external(this.options.getToken) : await this.lock(this.options.lockName ?? 'parley-refresh', () => this.rotate());
+      const token = this.options.getToken
+        ? await this.external(this.options.getToken)
+        : await this.lock(this.options.lockName ?? 'parley-refresh', () => this.rotate());
       this.retry.reset();
       return token;
     } catch (error) {

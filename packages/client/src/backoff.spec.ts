@@ -11,15 +11,20 @@ describe('Backoff (full jitter)', () => {
 
   it('never leaves [0, ceiling) for any random draw and attempt', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 120_000 }), fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 40 }), (initialMs, maxMs, draws) => {
-        let i = 0;
-        const backoff = new Backoff({ initialMs, maxMs, random: () => draws[i++ % draws.length] });
-        for (let n = 0; n < draws.length; n++) {
-          const wait = backoff.next();
-          expect(wait).toBeGreaterThanOrEqual(0);
-          expect(wait).toBeLessThanOrEqual(Math.min(maxMs, initialMs * 2 ** n));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 120_000 }),
+        fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        (initialMs, maxMs, draws) => {
+          let i = 0;
+          const backoff = new Backoff({ initialMs, maxMs, random: () => draws[i++ % draws.length] });
+          for (let n = 0; n < draws.length; n++) {
+            const wait = backoff.next();
+            expect(wait).toBeGreaterThanOrEqual(0);
+            expect(wait).toBeLessThanOrEqual(Math.min(maxMs, initialMs * 2 ** n));
+          }
+        },
+      ),
     );
   });
 

@@ -36,7 +36,15 @@ class ScriptedChat {
   }
 }
 
-const me: User = { id: 'me', email: null, displayName: 'Me', role: 'user', emailVerified: true, twoFactorEnabled: false, createdAt: '2026-01-01T00:00:00.000Z' };
+const me: User = {
+  id: 'me',
+  email: null,
+  displayName: 'Me',
+  role: 'user',
+  emailVerified: true,
+  twoFactorEnabled: false,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
 const msg = (n: number, body = `m${n}`): Message => ({
   id: `01J00000000000000000000${String(n).padStart(3, '0')}`,
   room: 'general',
@@ -51,7 +59,12 @@ const joined = (history: Message[], extra: Record<string, unknown> = {}) => ({ r
 
 function setup() {
   const conn = new ScriptedChat();
-  const auth = new Auth({ baseUrl: '', fetch: async () => Promise.reject(new Error('offline')), store: memorySessionStore({ refreshToken: 'r', user: me }), lock: processLock });
+  const auth = new Auth({
+    baseUrl: '',
+    fetch: async () => Promise.reject(new Error('offline')),
+    store: memorySessionStore({ refreshToken: 'r', user: me }),
+    lock: processLock,
+  });
   const chat = new ChatClient({ connection: conn as unknown as Connection<Chat>, auth, outbox: memoryOutbox(), lock: processLock });
   const events: string[] = [];
   chat.on('message:new', (m) => events.push(`new ${m.body}`));

@@ -80,7 +80,16 @@ export class ChatClient extends Emitter<ChatEvents> {
     });
     this.conn.onEvent('message:new', (m) => this.deliver('message:new', m));
     this.conn.onEvent('dm:new', (m) => this.deliver('dm:new', m));
-    for (const event of ['message:updated', 'message:deleted', 'presence:join', 'presence:leave', 'typing', 'room:read', 'notification', 'exception'] as const) {
+    for (const event of [
+      'message:updated',
+      'message:deleted',
+      'presence:join',
+      'presence:leave',
+      'typing',
+      'room:read',
+      'notification',
+      'exception',
+    ] as const) {
       this.conn.onEvent(event, (payload) => (this.emit as (e: string, p: unknown) => void)(event, payload));
     }
     for (const event of ['room:removed', 'room:deleted'] as const) {
@@ -314,7 +323,8 @@ export class ChatClient extends Emitter<ChatEvents> {
       const event = entry.kind === 'room' ? 'message:send' : 'dm:send';
       try {
         // The server answers FORBIDDEN to a send in a room this socket is not in: join first.
-        if (entry.kind === 'room' && !this.rooms.has(entry.to)) this.track(entry.to, (await this.conn.emitNow('room:join', { room: entry.to })).history);
+        if (entry.kind === 'room' && !this.rooms.has(entry.to))
+          this.track(entry.to, (await this.conn.emitNow('room:join', { room: entry.to })).history);
         const message =
           entry.kind === 'room'
             ? await this.conn.emitNow('message:send', { room: entry.to, body: entry.body, clientMsgId: entry.clientMsgId })
@@ -346,7 +356,11 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   /** Signed out: no rooms to re-join; an own logout also empties the outbox of that user. */
   private async forget(clearOutbox: boolean): Promise<void> {
-    const error = new ParleyAckError('CLOSED', clearOutbox ? 'Signed out' : 'Signed out; the message stays in the outbox until this user signs in again', 'message:send');
+    const error = new ParleyAckError(
+      'CLOSED',
+      clearOutbox ? 'Signed out' : 'Signed out; the message stays in the outbox until this user signs in again',
+      'message:send',
+    );
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
     this.rooms.clear();

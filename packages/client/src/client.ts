@@ -67,7 +67,12 @@ export class ParleyClient {
     const origin = url || (globalThis as { location?: { origin: string } }).location?.origin;
     if (!origin) throw new TypeError('ParleyClient: `url` is required outside a browser page');
     // Our reconnection, not socket.io-client's (see Connection); one connection for every namespace.
-    this.manager = new Manager(origin, { reconnection: false, autoConnect: false, timeout: 10_000, transports: options.transports ?? ['websocket', 'polling'] });
+    this.manager = new Manager(origin, {
+      reconnection: false,
+      autoConnect: false,
+      timeout: 10_000,
+      transports: options.transports ?? ['websocket', 'polling'],
+    });
   }
 
   /** Signed out (revoked, refresh refused, another tab, our own logout): show the reason; nothing reconnects. */
@@ -105,7 +110,14 @@ export class ParleyClient {
   }
 
   private connection<N extends NamespaceSpec>(path: string, resume?: () => Promise<void>): Connection<N> {
-    const connection = new Connection<N>({ manager: this.manager, path, auth: this.auth, backoff: this.options.backoff, ackTimeoutMs: this.options.ackTimeoutMs, resume });
+    const connection = new Connection<N>({
+      manager: this.manager,
+      path,
+      auth: this.auth,
+      backoff: this.options.backoff,
+      ackTimeoutMs: this.options.ackTimeoutMs,
+      resume,
+    });
     this.connections.push(connection as unknown as Connection<NamespaceSpec>);
     return connection;
   }

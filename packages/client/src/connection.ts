@@ -71,7 +71,14 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
     socket.on('disconnect', (reason) => {
       if (!this.stopped) this.retryLater(new ParleyError('DISCONNECTED', `Disconnected (${reason})`));
     });
-    socket.on('auth:expired', () => void this.options.auth.token(this.socketToken ?? undefined).then((token) => this.handOver(token), () => undefined));
+    socket.on(
+      'auth:expired',
+      () =>
+        void this.options.auth.token(this.socketToken ?? undefined).then(
+          (token) => this.handOver(token),
+          () => undefined,
+        ),
+    );
     socket.on('session:revoked', ({ reason }: { reason: RevokeReason }) => {
       options.auth.end({ reason, message: `This device was signed out (${reason})` });
     });
@@ -82,7 +89,10 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
       options.auth.on('signedOut', () => this.finish({ status: 'closed', reason: 'signed_out' })),
     );
     // A browser that comes back online tries at once instead of waiting out the backoff.
-    const target = globalThis as { addEventListener?: (event: string, listener: () => void) => void; removeEventListener?: (event: string, listener: () => void) => void };
+    const target = globalThis as {
+      addEventListener?: (event: string, listener: () => void) => void;
+      removeEventListener?: (event: string, listener: () => void) => void;
+    };
     const online = () => {
       if (this.timer !== undefined) {
         clearTimeout(this.timer);
@@ -132,14 +142,21 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
    * Emits at once, connected but maybe still resuming (for the resume itself and the outbox).
    * TOKEN_EXPIRED is handled here: refresh, `auth:refresh`, one more try.
    */
-  async emitNow<K extends keyof N['client'] & string>(event: K, payload: PayloadOf<N, K>, timeoutMs = this.ackTimeoutMs, retried = false): Promise<DataOf<N, K>> {
+  async emitNow<K extends keyof N['client'] & string>(
+    event: K,
+    payload: PayloadOf<N, K>,
+    timeoutMs = this.ackTimeoutMs,
+    retried = false,
+  ): Promise<DataOf<N, K>> {
     if (!this.socket.connected) throw new ParleyAckError('DISCONNECTED', 'Not connected', event);
     const token = this.socketToken;
     let ack: AckOf<DataOf<N, K>>;
     try {
       ack = (await this.socket.timeout(timeoutMs).emitWithAck(event, payload)) as AckOf<DataOf<N, K>>;
     } catch {
-      throw this.socket.connected ? new ParleyAckError('TIMEOUT', `No answer to ${event}`, event) : new ParleyAckError('DISCONNECTED', 'Disconnected before the answer', event);
+      throw this.socket.connected
+        ? new ParleyAckError('TIMEOUT', `No answer to ${event}`, event)
+        : new ParleyAckError('DISCONNECTED', 'Disconnected before the answer', event);
     }
     if (ack.ok) return ack.data;
     const { code, message } = ack.error;
@@ -154,7 +171,8 @@ export class Connection<N extends NamespaceSpec> extends Emitter<Events> {
   /** Resolves once `connected`; rejects when closed, or after `timeoutMs`. */
   ready(timeoutMs = this.ackTimeoutMs, event = 'request'): Promise<void> {
     if (this.current.status === 'connected') return Promise.resolve();
-    if (this.current.status === 'closed' || this.current.status === 'idle') return Promise.reject(new ParleyAckError('CLOSED', 'The connection is closed', event));
+    if (this.current.status === 'closed' || this.current.status === 'idle')
+      return Promise.reject(new ParleyAckError('CLOSED', 'The connection is closed', event));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

@@ -58,7 +58,12 @@ describe('LiveClient', () => {
 
     conn.answers.set('public:feed', (payload) => {
       expect(payload).toEqual({ channel: 'public:feed', since: 4 });
-      return { channel: 'public:feed', offset: 7, publications: [pub('public:feed', 4), pub('public:feed', 5), pub('public:feed', 6), pub('public:feed', 7)], recovered: true };
+      return {
+        channel: 'public:feed',
+        offset: 7,
+        publications: [pub('public:feed', 4), pub('public:feed', 5), pub('public:feed', 6), pub('public:feed', 7)],
+        recovered: true,
+      };
     });
     await live.resume();
     expect(seen).toEqual([4, 5, 6, 7]);

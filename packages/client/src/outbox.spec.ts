@@ -1,7 +1,14 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { indexedDbOutbox, memoryOutbox, OutboxEntry, OutboxStore } from './outbox';
 
-const entry = (clientMsgId: string, createdAt: number, userId = 'u1'): OutboxEntry => ({ clientMsgId, userId, kind: 'room', to: 'general', body: `body ${clientMsgId}`, createdAt });
+const entry = (clientMsgId: string, createdAt: number, userId = 'u1'): OutboxEntry => ({
+  clientMsgId,
+  userId,
+  kind: 'room',
+  to: 'general',
+  body: `body ${clientMsgId}`,
+  createdAt,
+});
 
 describe.each<[string, () => OutboxStore]>([
   ['memory', () => memoryOutbox()],

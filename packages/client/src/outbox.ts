@@ -40,7 +40,11 @@ export function memoryOutbox(): OutboxStore {
 
 /** IndexedDB (browsers): survives reloads and restarts; shared by the tabs of an origin. */
 export function indexedDbOutbox(options: { name?: string; factory?: IDBFactory } = {}): OutboxStore {
-  const db = idbStore(options.name ?? 'parley-outbox', (d) => d.createObjectStore('entries', { keyPath: 'clientMsgId' }).createIndex('userId', 'userId'), options.factory);
+  const db = idbStore(
+    options.name ?? 'parley-outbox',
+    (d) => d.createObjectStore('entries', { keyPath: 'clientMsgId' }).createIndex('userId', 'userId'),
+    options.factory,
+  );
   return {
     list: async (userId) => ((await db.run('readonly', (s) => s.index('userId').getAll(userId))) as OutboxEntry[]).sort(byAge),
     put: async (entry) => void (await db.run('readwrite', (s) => s.put(entry))),

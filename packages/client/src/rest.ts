@@ -1,7 +1,10 @@
 import type { HttpError } from '../../../src/protocol';
 import { ParleyError, ParleyHttpError } from './errors';
 
-export type FetchFn = (input: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
+export type FetchFn = (
+  input: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{
   ok: boolean;
   status: number;
   statusText: string;

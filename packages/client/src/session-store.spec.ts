@@ -2,12 +2,24 @@ import { IDBFactory } from 'fake-indexeddb';
 import type { User } from '../../../src/protocol';
 import { browserSessionStore } from './session-store';
 
-const user: User = { id: 'u1', email: 'ada@example.com', displayName: 'Ada', role: 'user', emailVerified: true, twoFactorEnabled: false, createdAt: '2026-01-01T00:00:00.000Z' };
+const user: User = {
+  id: 'u1',
+  email: 'ada@example.com',
+  displayName: 'Ada',
+  role: 'user',
+  emailVerified: true,
+  twoFactorEnabled: false,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
 
 /** A tab's localStorage: its own copy, which another tab's writes reach late (as in Chromium). */
 const tabStorage = () => {
   const items = new Map<string, string>();
-  return { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
+  return {
+    getItem: (k: string) => items.get(k) ?? null,
+    setItem: (k: string, v: string) => void items.set(k, v),
+    removeItem: (k: string) => void items.delete(k),
+  };
 };
 
 describe('browserSessionStore', () => {

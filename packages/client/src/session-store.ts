@@ -58,9 +58,7 @@ const parse = (raw: string | null): StoredSession | null => {
  * sees its write. Either copy is readable by XSS; the server limits a theft with rotation and
  * reuse detection.
  */
-export function browserSessionStore(
-  options: { key?: string; storage?: StorageLike; factory?: IDBFactory } = {},
-): SessionStore {
+export function browserSessionStore(options: { key?: string; storage?: StorageLike; factory?: IDBFactory } = {}): SessionStore {
   const key = options.key ?? 'parley.session';
   const storage = options.storage ?? globalThis.localStorage;
   const factory = options.factory ?? globalThis.indexedDB;
