@@ -51,6 +51,33 @@ describe('SDK: a lost link', () => {
     expect(new Set(seen.map((m) => m.id)).size).toBe(232);
   });
 
+  it('applies what changed while away: edits and deletions come as message:updated after the re-join', async () => {
+    const alice = await signedUp(proxy.rewrite(t.url).replace(/\/$/, ''), 'Alice');
+    const bob = await signedUp(t.url, 'Bob');
+    const aliceChat = alice.client.chat().connect();
+    const bobChat = bob.client.chat().connect();
+    await aliceChat.join('changes');
+    await bobChat.join('changes');
+    const first = await bobChat.send('changes', 'first draft');
+    const second = await bobChat.send('changes', 'to be deleted');
+    await eventually(async () => (await aliceChat.history('changes')).messages.length === 2, 5000, 'alice has both');
+    const updated: Message[] = [];
+    aliceChat.on('message:updated', (m) => updated.push(m));
+
+    proxy.cut();
+    await untilState(aliceChat, (s) => s.status === 'reconnecting');
+    await bobChat.request('message:edit', { id: first.id, body: 'final text' });
+    await bobChat.request('message:delete', { id: second.id });
+    proxy.restore();
+
+    await untilState(aliceChat, connected);
+    await eventually(() => updated.length === 2, 5000, 'both changes');
+    expect(updated.map((m) => [m.id, m.body, m.editedAt !== null, m.deletedAt !== null])).toEqual([
+      [first.id, 'final text', true, false],
+      [second.id, '', false, true],
+    ]);
+  });
+
   it('keeps sends typed while the link is down and sends them once, in order, after re-joining', async () => {
     const alice = await signedUp(proxy.rewrite(t.url).replace(/\/$/, ''), 'Alice');
     const bob = await signedUp(t.url, 'Bob');
