@@ -36,11 +36,13 @@ export type {
   Message,
   PayloadOf,
   Publication,
+  RecoveryCodes,
   RevokeReason,
   ServerEvents,
   ServerPayloadOf,
   SessionInfo,
   Stats,
+  TwoFactorSetup,
   User,
   UserSummary,
 } from '../../../src/protocol';
