@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { Message } from '@parley/client';
-import { closeSdkClients, eventually, signedUp } from './helpers';
+import { Message, TwoFactorSetup } from '@parley/client';
+import { base32Decode, hotp, timeStep } from '../../src/two-factor/totp';
+import { closeSdkClients, eventually, sdkClient, signedUp } from './helpers';
 import { DATABASES, removeSqliteFile, testEnv } from '../support/app';
 import { PASSWORD, uniqueEmail } from '../support/clients';
 import { RestartableServer } from '../support/restartable-server';
@@ -146,6 +147,40 @@ const haveChromium = existsSync(CHROMIUM);
       await item(page, sent[1]).waitFor();
       expect(await page.getByTestId('message-item').filter({ hasText: 'sending…' }).count()).toBe(0);
     }, 120_000);
+  });
+
+  describe('the demo client’s two-step sign-in', () => {
+    let server: RestartableServer;
+    let databaseUrl: string;
+
+    beforeAll(async () => {
+      databaseUrl = await DATABASES[0].url();
+      server = await RestartableServer.start(testEnv(databaseUrl));
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop('SIGKILL');
+      removeSqliteFile(databaseUrl);
+    });
+
+    it('asks for the code after the password, and signs in with it', async () => {
+      const page = await openPage(await newContext(), server.url);
+      const email = await signUpInPage(page, 'Totp');
+      const other = sdkClient(server.url);
+      await other.auth.login({ email, password: PASSWORD });
+      const setup = await other.auth.request<TwoFactorSetup>('POST', '/auth/2fa/setup');
+      const step = timeStep(Date.now());
+      await other.auth.request('POST', '/auth/2fa/enable', { code: hotp(base32Decode(setup.secret), step) });
+      // Enabling ends every other session, this page's included: it is back at the sign-in form.
+      await page.getByTestId('login-reason').filter({ hasText: 'two_factor_changed' }).waitFor();
+
+      await page.getByTestId('login-email').fill(email);
+      await page.getByTestId('login-password').fill(PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('mfa-code').fill(hotp(base32Decode(setup.secret), step + 1));
+      await page.getByTestId('mfa-submit').click();
+      await page.getByTestId('room-input').waitFor();
+      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    }, 60_000);
   });
 
   describe('refreshes racing in two tabs', () => {
