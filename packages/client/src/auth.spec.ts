@@ -16,8 +16,8 @@ const user: User = {
 };
 
 /**
- * The REST side of the contract as far as these specs need it (the 2FA routes land later on
- * the server): rotating refresh tokens with reuse detection, and the two-step login.
+ * The REST side of the contract as far as these specs need it: rotating refresh tokens with
+ * reuse detection, and the two-step login (test/sdk/two-factor.e2e-spec.ts runs it against the server).
  */
 class ContractServer {
   calls: Array<{ path: string; body: Record<string, unknown> }> = [];
