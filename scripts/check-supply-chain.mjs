@@ -24,7 +24,8 @@ export function check(lock, minimums) {
   for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     if (!path) continue;
     const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    if (entry.link) continue;
+    // links and workspace packages (`packages/*`) are this repository's own code
+    if (entry.link || !path.includes('node_modules/')) continue;
     if (entry.resolved && !entry.resolved.startsWith('https://registry.npmjs.org/')) {
       findings.push(`${path}: resolved outside the npm registry (${entry.resolved})`);
     }
