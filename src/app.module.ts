@@ -9,10 +9,12 @@ import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LiveModule } from './live/live.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
+import { ServerApiModule } from './server-api/server-api.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -28,6 +30,8 @@ export class AppModule implements NestModule {
         RealtimeModule,
         ChatModule,
         DashboardModule,
+        LiveModule,
+        ServerApiModule,
         HealthModule,
       ],
       providers: [

@@ -219,6 +219,11 @@ describe('REST operations and limits', () => {
         'GET /rooms/{room}/members', 'GET /rooms/{room}/members/{userId}', 'PUT /rooms/{room}/members/{userId}', 'DELETE /rooms/{room}/members/{userId}',
         'GET /rooms/{room}/bans', 'PUT /rooms/{room}/bans/{userId}', 'DELETE /rooms/{room}/bans/{userId}',
         'GET /users', 'GET /users/{id}',
+        // the server API
+        'POST /api/v1/rooms/{room}/messages', 'GET /api/v1/rooms/{room}/messages', 'DELETE /api/v1/rooms/{room}/messages/{id}',
+        'POST /api/v1/users/{id}/notifications', 'POST /api/v1/channels/{channel}/publications', 'POST /api/v1/channels/{channel}/tokens',
+        'PUT /api/v1/users/{id}/block', 'DELETE /api/v1/users/{id}/block', 'PUT /api/v1/users/{id}/role',
+        'GET /api/v1/rooms/{room}/presence', 'GET /api/v1/stats',
       ].sort(),
     );
   });

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { closeAllSockets, connect, emitAck, login, PASSWORD, register, sleep } from './support/clients';
 import { ServerProcess, startServerProcess } from './support/process';
@@ -15,6 +17,7 @@ const SECRETS = { JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghi
 describe('logs', () => {
   let server: ServerProcess;
   let url = '';
+  let databaseUrl = '';
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-logs-'));
@@ -22,7 +25,7 @@ describe('logs', () => {
       ...SECRETS,
       NODE_ENV: 'production',
       LOG_LEVEL: 'debug',
-      DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}`,
+      DATABASE_URL: (databaseUrl = `sqlite:${join(dir, 'app.sqlite')}`),
       MAIL_OUTBOX_DIR: join(dir, 'outbox'),
       BCRYPT_COST: '4',
     });
@@ -70,4 +73,26 @@ describe('logs', () => {
     expect(server.output()).not.toMatch(/\$2[aby]\$\d\d\$/); // no bcrypt hash
     expect(server.output()).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/); // no JWT of any kind
   });
+
+  it('never contain an API key, its secret or a channel token', async () => {
+    // the CLI creates the key in the server's database; the server finds it within a second
+    const created = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'api-key', 'create', 'Log bot'], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, ...SECRETS, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', TS_NODE_PROJECT: join(__dirname, '..', 'tsconfig.json') },
+    });
+    const key = created.stdout.trim();
+    const auth = { Authorization: `Bearer ${key}` };
+    for (let i = 0; i < 40 && (await request(url).get('/api/v1/stats').set(auth)).status !== 200; i++) await sleep(50);
+    const user = await register(url);
+    const channelToken = (await request(url).post('/api/v1/channels/private:logs/tokens').set(auth).send({ userId: user.user.id }).expect(201)).body.token as string;
+    await request(url).post('/api/v1/channels/private:logs/publications').set(auth).send({ data: { n: 1 } }).expect(201);
+    await request(url).post('/api/v1/rooms/logs/messages').set(auth).send({ body: 'bot says hi' }).expect(201);
+    await request(url).get('/api/v1/stats').set('Authorization', `Bearer ${key}x`).expect(401);
+    const socket = await connect(url, '/live', { token: user.accessToken });
+    expect(await emitAck(socket, 'channel:subscribe', { channel: 'private:logs', token: channelToken })).toMatchObject({ ok: true });
+    await emitAck(socket, 'channel:subscribe', { channel: 'private:logs', token: `${channelToken}x` });
+    await sleep(300);
+    expect(server.output()).toContain('/api/v1/stats');
+    for (const secret of [key, key.split('_').slice(2).join('_'), channelToken]) expect(server.output()).not.toContain(secret);
+  }, 60_000);
 });

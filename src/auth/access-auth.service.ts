@@ -5,6 +5,7 @@ import { decodeJws, DecodedJws } from '../identity/jws';
 import { ExternalUsersService } from '../identity/external-users.service';
 import { OidcVerifier } from '../identity/oidc-verifier';
 import { RevocationService } from '../sessions/revocation.service';
+import { BlocklistService } from '../users/blocklist.service';
 import { UsersService } from '../users/users.service';
 import { ExternalPrincipal, Principal } from './principal';
 import { TokenService } from './token.service';
@@ -25,6 +26,7 @@ export class AccessAuthService {
     private readonly config: AppConfig,
     private readonly oidc: OidcVerifier,
     private readonly externalUsers: ExternalUsersService,
+    private readonly blocklist: BlocklistService,
   ) {}
 
   /** Verifies a raw access token (signature, alg, iss, aud, exp, type) and that it still holds. */
@@ -43,14 +45,21 @@ export class AccessAuthService {
   }
 
   /**
-   * From memory only, on every request and socket event: the session has not ended.
-   * Blocking (server API, branch `api`) adds its in-memory check here, for both kinds:
-   * external principals have no session to end, so only that check refuses them.
+   * From memory only, on every request and socket event: the session has not ended and the
+   * user is not blocked (server API). A block ends every session, so a Parley token of a
+   * blocked user is SESSION_REVOKED (this also covers a session a login in flight created
+   * meanwhile); an external token has no session to end: FORBIDDEN.
    */
   assertActive(principal: Principal): void {
     if (principal.kind === 'session' && this.revocation.isEnded(principal.sid)) {
       throw new AppError('SESSION_REVOKED', 'The session has ended');
     }
+    if (this.isBlocked(principal.id)) throw new AppError(principal.kind === 'session' ? 'SESSION_REVOKED' : 'FORBIDDEN', 'Account blocked');
+  }
+
+  /** Whether the user is blocked through the server API: in memory, fed by the cluster bus. */
+  isBlocked(userId: string): boolean {
+    return this.blocklist.isBlocked(userId);
   }
 
   /**

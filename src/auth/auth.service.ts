@@ -49,6 +49,8 @@ export class AuthService {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const ok = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
+    // Only after the password checked out: the message must not tell strangers who is blocked.
+    if (user.blockedAt) throw new AppError('INVALID_CREDENTIALS', 'Account blocked');
     if (user.twoFactorEnabledAt) {
       const mfaToken = await this.twoFactor.createChallenge(user.id, user.credentialsVersion);
       return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
@@ -62,6 +64,7 @@ export class AuthService {
     const challenge = await this.twoFactor.answerChallenge(dto.mfaToken, factor);
     const user = await this.users.findById(challenge.userId);
     if (!user) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
+    if (user.blockedAt) throw new AppError('INVALID_CREDENTIALS', 'Account blocked');
     return this.startSession(user, meta, challenge.credentialsVersion);
   }
 
@@ -109,6 +112,10 @@ export class AuthService {
     if (outcome === 'ended') throw new AppError('SESSION_REVOKED', 'The session has ended');
     const user = await this.users.findById(claims.sub);
     if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
+    if (user.blockedAt) {
+      await this.sessions.end(claims.sid, 'blocked');
+      throw new AppError('SESSION_REVOKED', 'Account blocked');
+    }
     const response = this.respond(user, claims.sid, next.token);
     // A logout between the swap and here ended the session after this access token's expiry
     // was fixed, so every node remembers that end at least as long as the token lives; one

@@ -1,13 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ALLOW_UNVERIFIED, IS_PUBLIC } from '../common/route-metadata';
+import { ALLOW_UNVERIFIED, API_KEY_SCOPE, IS_PUBLIC } from '../common/route-metadata';
 import { AccessAuthService } from './access-auth.service';
 import { Principal } from './principal';
 
 /**
  * Global HTTP guard: the bearer token through AccessAuthService (the same path as the
- * Socket.IO handshake), then the email-verification rule. `@Public()` routes skip it.
+ * Socket.IO handshake), then the email-verification rule. `@Public()` routes skip it, and so
+ * do the server API's routes (`@ApiKeyRoute`), which ApiKeyGuard checks: an API key is no
+ * access token anywhere else.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -19,6 +21,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<string>(API_KEY_SCOPE, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: Principal }>();
     const principal = await this.accessAuth.authenticate(bearerToken(request.headers.authorization));
     request.user = principal;

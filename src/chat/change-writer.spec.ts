@@ -15,6 +15,10 @@ class MemoryStore extends StatementWriter {
     throw new Error('not used');
   }
 
+  async runAllThenRead(): Promise<Array<Record<string, unknown>>> {
+    throw new Error('not used');
+  }
+
   async runAll(statements: Statement[]): Promise<number[]> {
     this.interfere?.();
     this.interfere = null;
@@ -48,6 +52,7 @@ const message = (id: string): StoredMessage => ({
   room: 'r',
   senderId: 's',
   senderName: 'S',
+  botName: null,
   body: 'hello',
   clientMsgId: null,
   createdAt: new Date(0),

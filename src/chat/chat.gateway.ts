@@ -48,7 +48,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
   ) {}
 
   afterInit(nsp: ParleyNamespace<Chat>): void {
-    this.realtime.attach(nsp);
+    this.realtime.attach(nsp, { notifications: true });
     this.presence.attach(nsp);
     this.roomSockets.attach(nsp);
     this.emitter.attach(nsp);

@@ -18,7 +18,7 @@ import { RoomsController } from './rooms.controller';
   imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, AuthModule, UsersModule, RoomsModule],
   controllers: [RoomsController],
   providers: [MessagesService, ChatGateway, PresenceService, ChatEmitter, DmMembers, RoomDirectory],
-  // MessagesService: the server API posts and deletes (deleteMessage) through it
-  exports: [MessagesService],
+  // the server API posts and deletes (deleteMessage) through MessagesService, delivers with ChatEmitter, reads presence
+  exports: [MessagesService, ChatEmitter, PresenceService],
 })
 export class ChatModule {}

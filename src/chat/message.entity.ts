@@ -14,6 +14,10 @@ export class MessageEntity {
   @Column({ name: 'sender_id', type: 'varchar', length: 26 })
   senderId!: string;
 
+  /** A bot's display name (its API key's name): bots (`bot:<keyId>`) have no users row. NULL for users. */
+  @Column({ name: 'bot_name', type: 'varchar', length: 50, nullable: true })
+  botName!: string | null;
+
   @ManyToOne(() => UserEntity, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'sender_id' })
   sender?: UserEntity;

@@ -7,7 +7,7 @@ import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
-import { LIMITS, parseRoomName, type Message, type MessagePage, type Reaction } from '../protocol';
+import { LIMITS, parseRoomName, type Message, type MessagePage, type Reaction, type UserSummary } from '../protocol';
 import { parseRoom } from '../rooms/room-names';
 import { RoomAction } from '../rooms/room-policy';
 import { RoomsService } from '../rooms/rooms.service';
@@ -20,7 +20,8 @@ import { MessageWriter } from './message-writer';
 
 export interface NewMessage {
   room: string;
-  sender: Principal;
+  /** A user, or a server API key's bot (`bot: true`: its name is stored with the message). */
+  sender: UserSummary & { bot?: boolean };
   body: string;
   clientMsgId?: string;
 }
@@ -74,6 +75,7 @@ export class MessagesService implements BeforeApplicationShutdown {
       id: newId(),
       room: input.room,
       senderId: input.sender.id,
+      botName: input.sender.bot ? input.sender.displayName : null,
       body: input.body,
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date(),
@@ -285,7 +287,7 @@ export class MessagesService implements BeforeApplicationShutdown {
       .where({ id: In(ids) })
       .getMany()) {
       const { sender, ...message } = row;
-      found.set(row.id, { ...message, senderName: sender?.displayName ?? '' });
+      found.set(row.id, { ...message, senderName: sender?.displayName ?? message.botName ?? '' });
     }
     return found;
   }
@@ -298,7 +300,7 @@ export class MessagesService implements BeforeApplicationShutdown {
 /** ` FORCE INDEX (name)` on MySQL and MariaDB, nothing elsewhere: for hand-written queries. */
 export const indexHint = (dataSource: DataSource, index: string) => (dataSource.options.type === 'mysql' ? `FORCE INDEX (${index})` : '');
 
-const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');
+const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? m.botName ?? '');
 const toStoredView = (m: StoredMessage) => toMessage(m, m.senderName);
 
 /** The reactions with `userId` added to `emoji` (new emoji last), null when already there; at most 20 distinct. */

@@ -344,3 +344,29 @@ describe('loadAppConfig: rooms (part 2)', () => {
     expect(() => loadAppConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('server API and /live configuration', () => {
+  it('has the documented defaults', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      apiRateLimit: { limit: 1000, windowMs: 1000 },
+      channelHistorySize: 100,
+      channelHistoryTtlMs: 600_000,
+      wsMaxChannelsPerSocket: 100,
+    });
+  });
+
+  it('reads each variable', () => {
+    expect(
+      loadAppConfig({ API_RATE_LIMIT: '5/10s', CHANNEL_HISTORY_SIZE: '7', CHANNEL_HISTORY_TTL: '30s', WS_MAX_CHANNELS_PER_SOCKET: '3' }),
+    ).toMatchObject({ apiRateLimit: { limit: 5, windowMs: 10_000 }, channelHistorySize: 7, channelHistoryTtlMs: 30_000, wsMaxChannelsPerSocket: 3 });
+  });
+
+  it.each([
+    ['API_RATE_LIMIT', 'lots'],
+    ['CHANNEL_HISTORY_SIZE', '0'],
+    ['CHANNEL_HISTORY_TTL', '10 minutes'],
+    ['WS_MAX_CHANNELS_PER_SOCKET', '-3'],
+  ])('stops on an invalid %s, naming it', (name, value) => {
+    expect(() => loadAppConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -63,6 +63,15 @@ export abstract class AppConfig {
   abstract readonly metricsPort: number | null;
   /** `/docs` and `/docs/json` (OpenAPI). */
   abstract readonly docsEnabled: boolean;
+  // ---- server API and /live (API.md part 2) ----
+  /** API_RATE_LIMIT: requests per API key in a window (shared through Redis when set). */
+  abstract readonly apiRateLimit: RateLimit;
+  /** CHANNEL_HISTORY_SIZE: publications kept per channel. */
+  abstract readonly channelHistorySize: number;
+  /** CHANNEL_HISTORY_TTL: how long a publication stays in history. */
+  abstract readonly channelHistoryTtlMs: number;
+  /** WS_MAX_CHANNELS_PER_SOCKET: channels one /live socket may subscribe to. */
+  abstract readonly wsMaxChannelsPerSocket: number;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
   // ---- rooms (part 2) ----
@@ -225,6 +234,11 @@ const schema = z.object({
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces').optional(),
   METRICS_PORT: intInRange(0, 65535).optional(),
   DOCS_ENABLED: bool.default('true'),
+  // server API and /live
+  API_RATE_LIMIT: rateLimit.default('1000/1s'),
+  CHANNEL_HISTORY_SIZE: intInRange(1, 10_000).default('100'),
+  CHANNEL_HISTORY_TTL: duration('10m', 1000).default('10m'),
+  WS_MAX_CHANNELS_PER_SOCKET: intInRange(1, 10_000).default('100'),
 });
 
 export class ConfigError extends Error {
@@ -350,6 +364,10 @@ function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppCon
     metricsToken: v.METRICS_TOKEN ?? null,
     metricsPort: v.METRICS_PORT ?? null,
     docsEnabled: v.DOCS_ENABLED,
+    apiRateLimit: v.API_RATE_LIMIT,
+    channelHistorySize: v.CHANNEL_HISTORY_SIZE,
+    channelHistoryTtlMs: v.CHANNEL_HISTORY_TTL,
+    wsMaxChannelsPerSocket: v.WS_MAX_CHANNELS_PER_SOCKET,
     warnings,
     // ---- rooms (part 2) ----
     wsMaxRoomsPerSocket: v.WS_MAX_ROOMS_PER_SOCKET,

@@ -8,5 +8,7 @@ import { StatsService } from './stats.service';
   // AuthModule: WsJwtGuard, the gateway's guard, is built in this module and injects AccessAuthService.
   imports: [RealtimeModule, AuthModule],
   providers: [DashboardGateway, StatsService],
+  // the server API's /api/v1/stats reads the same figures
+  exports: [StatsService],
 })
 export class DashboardModule {}

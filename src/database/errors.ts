@@ -52,3 +52,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // mysql2 marks errors that killed the connection as fatal.
   return fatal === true;
 }
+
+/** True when the database gave up on a transaction to break a deadlock: running it again is the remedy. */
+export function isDeadlock(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as DriverError | undefined;
+  return driverError?.code === 'ER_LOCK_DEADLOCK' || driverError?.errno === 1213;
+}

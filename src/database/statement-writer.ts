@@ -24,6 +24,12 @@ export abstract class StatementWriter {
 
   /** Several statements in one transaction (all or none), each one's changed rows once committed. */
   abstract runAll(statements: Statement[], deadline: number): Promise<number[]>;
+
+  /**
+   * `runAll`, then `read` (a SELECT) in the same transaction: its rows once committed. For
+   * writes whose values the database computes (an offset), with no round trip in between.
+   */
+  abstract runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>>;
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -59,6 +65,24 @@ export class DataSourceStatementWriter extends StatementWriter {
       await runner.release();
     }
   }
+
+  async runAllThenRead(statements: Statement[], read: Statement): Promise<Array<Record<string, unknown>>> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.startTransaction();
+      try {
+        for (const { sql, params } of statements) await runner.query(sql, params);
+        const rows = (await runner.query(read.sql, read.params)) as Array<Record<string, unknown>>;
+        await runner.commitTransaction();
+        return rows;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 }
 
 /**
@@ -71,7 +95,10 @@ export class DataSourceStatementWriter extends StatementWriter {
  * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number } | { statements: Statement[]; deadline: number }, number | number[]>;
+  private readonly thread: WorkerChannel<
+    { sql: string; params: unknown[]; deadline: number } | { statements: Statement[]; read?: Statement; deadline: number },
+    number | number[] | Array<Record<string, unknown>>
+  >;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -89,6 +116,10 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
 
   async runAll(statements: Statement[], deadline: number): Promise<number[]> {
     return (await this.thread.call({ statements, deadline }, statements.map((s) => s.sql).join('; '))) as number[];
+  }
+
+  async runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>> {
+    return (await this.thread.call({ statements, read, deadline }, [...statements, read].map((s) => s.sql).join('; '))) as Array<Record<string, unknown>>;
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { PUBLIC_EXTENSION } from '../common/route-metadata';
+import { API_KEY_EXTENSION, PUBLIC_EXTENSION } from '../common/route-metadata';
 import { buildAsyncApi } from '../protocol/asyncapi';
 import { HttpErrorSchema, NAMESPACES } from '../protocol';
 
@@ -36,13 +36,25 @@ function extractComponents(document: Json, schemas: Json): void {
   for (const key of ['paths'] as const) document[key] = visit(document[key]);
 }
 
-/** Every non-public operation needs a bearer token and may answer 401; public ones need nothing. */
+/**
+ * Every user operation needs a bearer token and may answer 401; public ones need nothing;
+ * server API operations (`/api/v1`) need an API key with their scope.
+ */
 function applySecurity(document: OpenAPIObject): void {
-  const unauthorized = { description: 'Missing, invalid or expired bearer token, or an ended session', content: { 'application/json': { schema: { $ref: '#/components/schemas/HttpError' } } } };
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/HttpError' } } } });
+  const unauthorized = error('Missing, invalid or expired bearer token, or an ended session');
   for (const path of Object.values(document.paths)) {
     for (const operation of Object.values(path) as Array<Json & { responses?: Json }>) {
       if (!isObject(operation) || !operation.responses) continue;
-      if (operation[PUBLIC_EXTENSION]) {
+      const scope = operation[API_KEY_EXTENSION];
+      if (typeof scope === 'string') {
+        delete operation[API_KEY_EXTENSION];
+        operation.security = [{ apiKey: [] }];
+        operation.description = `Requires an API key with the \`${scope}\` scope.`;
+        operation.responses['401'] ??= error('Missing, unknown or revoked API key (a user access token is refused too)');
+        operation.responses['403'] = error(`The API key lacks the \`${scope}\` scope`);
+        operation.responses['429'] ??= error('API_RATE_LIMIT reached for this key; see Retry-After');
+      } else if (operation[PUBLIC_EXTENSION]) {
         delete operation[PUBLIC_EXTENSION];
         operation.security = [];
       } else {
@@ -64,6 +76,10 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
       .addServer('/', 'This server')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /auth/login, /auth/register or /auth/refresh' }, 'bearer')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'pk_<id>_<secret>', description: 'A server API key (`npm run cli -- api-key create <name>`), for /api/v1 only' },
+        'apiKey',
+      )
       .build(),
   );
   // Plain JSON first: the contract's schemas carry TypeBox markers in symbol keys.

@@ -102,6 +102,8 @@ export class ExternalUsersService {
         displayName: nameClaim(claims) ?? 'User',
         role,
         emailVerifiedAt: email ? now : null,
+        blockedAt: null,
+        blockedReason: null,
         createdAt: now,
         updatedAt: now,
         credentialsVersion: 0,

@@ -49,9 +49,19 @@ export function parseChannel(channel: string): ChannelRef | null {
   const kind = match[1] as ChannelKind;
   const name = match[2];
   if (kind !== 'user') return { channel, kind, name };
-  const userId = name.split('.')[0];
-  return userId ? { channel, kind, name, userId } : null;
+  // `user:<userId>` or `user:<userId>.<name>`: neither part may be empty.
+  const dot = name.indexOf('.');
+  const userId = dot < 0 ? name : name.slice(0, dot);
+  if (!userId || dot === name.length - 1) return null;
+  return { channel, kind, name, userId };
 }
+
+/** An API key's name (the display name of its bot): 1–50 characters, not only whitespace. */
+export const API_KEY_NAME_MAX = 50;
+/** Lifetime of a channel token (`POST /api/v1/channels/:channel/tokens { ttl }`), in ms. */
+export const CHANNEL_TOKEN_TTL = { minMs: 30_000, maxMs: 24 * 3_600_000, defaultMs: 3_600_000 } as const;
+/** A repeated `idempotencyKey` on a channel within this long publishes nothing. */
+export const PUBLICATION_IDEMPOTENCY_MS = 5 * 60_000;
 
 /** `notification { type }` and webhook-free server API types: 1–64 of `a-z 0-9 . _ -`. */
 export const NOTIFICATION_TYPE = /^[a-z0-9._-]{1,64}$/;

@@ -159,7 +159,10 @@ export const PublicationBody = Strict(
 );
 export const PublicationCreated = Shape('PublicationCreated', { channel: Type.String(), offset: Type.Integer({ minimum: 1 }) });
 export type PublicationCreated = Static<typeof PublicationCreated>;
-export const ChannelTokenBody = Strict({ userId: Id, ttl: Type.Optional(DurationField) }, { title: 'ChannelTokenBody' });
+export const ChannelTokenBody = Strict(
+  { userId: Id, ttl: Type.Optional(Type.String({ pattern: DurationField.pattern, description: 'a duration from 30s to 24h; default 1h' })) },
+  { title: 'ChannelTokenBody' },
+);
 export const ChannelToken = Shape('ChannelToken', { token: Type.String(), expiresAt: IsoTime });
 export type ChannelToken = Static<typeof ChannelToken>;
 export const BlockBody = Strict({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { title: 'BlockBody' });

@@ -3,10 +3,12 @@ import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import type { Notification, RevokeReason } from '../protocol';
 import { RevocationService } from '../sessions/revocation.service';
 import { initSocketState, ParleyNamespace, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
 import { ConnectionSlots } from './connection-slots';
+import { SocketDirectory } from './socket-directory';
 import { markAttached } from './engine-admission';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
 import { toHandshakeError } from './ws-errors';
@@ -25,6 +27,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 @Injectable()
 export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly namespaces: ParleyNamespace[] = [];
+  private readonly notified: ParleyNamespace[] = [];
   private readonly rules = new Map<string, HandshakeRules>();
   private readonly unsubscribe: () => void;
   private closing = false;
@@ -37,6 +40,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     private readonly revocation: RevocationService,
     private readonly metrics: MetricsService,
     private readonly slots: ConnectionSlots,
+    private readonly directory: SocketDirectory,
   ) {
     // Each node receives every revocation from the bus and acts on its own sockets only.
     this.unsubscribe = this.revocation.onEnded(({ sid, reason }) => {
@@ -59,6 +63,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   /** Called from each gateway's afterInit. */
   attach(nsp: ParleyNamespace, rules: HandshakeRules = {}): void {
     this.namespaces.push(nsp);
+    if (rules.notifications) this.notified.push(nsp);
     this.rules.set(nsp.name, rules);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
@@ -78,6 +83,25 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       );
     });
     nsp.on('connection', (rawSocket) => this.onConnection(rawSocket as ParleySocket, nsp.name));
+  }
+
+  /**
+   * A blocked user's sockets without a Parley session (external provider's tokens): ending the
+   * user's sessions reaches the others. On every node, through the adapter.
+   */
+  async endExternalSockets(userId: string, reason: RevokeReason): Promise<void> {
+    for (const nsp of this.namespaces) {
+      for (const socket of await this.directory.inRoom(nsp, userRoom(userId))) {
+        if (socket.data.user?.kind !== 'external') continue;
+        socket.emit('session:revoked', { reason });
+        socket.disconnect(true);
+      }
+    }
+  }
+
+  /** `notification` to every socket of the user in the namespaces that take it, on every node; nothing is kept. */
+  notifyUser(userId: string, notification: Notification): void {
+    for (const nsp of this.notified) nsp.to(userRoom(userId)).emit('notification', notification);
   }
 
   /** Sockets on this node (all namespaces) and distinct users connected to it. */

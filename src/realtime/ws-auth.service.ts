@@ -14,6 +14,8 @@ import { FixedWindowLimiter } from './rate-limiters';
 export interface HandshakeRules {
   /** Only this role may connect (e.g. `admin` for /dashboard). */
   role?: Role;
+  /** The namespace receives the server API's `notification` events (/chat, /live). */
+  notifications?: boolean;
 }
 
 /**

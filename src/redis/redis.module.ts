@@ -2,6 +2,7 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { ClusterBus, LocalClusterBus, RedisClusterBus } from './cluster-bus';
 import { RedisService } from './redis.service';
 
 /** Start-up waits (STARTUP_TIMEOUT) for Redis to answer a ping; ioredis reconnects meanwhile. */
@@ -30,7 +31,12 @@ async function connectedRedis(config: AppConfig, metrics: MetricsService): Promi
       inject: [AppConfig, MetricsService],
       useFactory: (config: AppConfig, metrics: MetricsService) => (config.redisUrl ? connectedRedis(config, metrics) : null),
     },
+    {
+      provide: ClusterBus,
+      inject: [RedisService],
+      useFactory: (redis: RedisService | null): ClusterBus => (redis ? new RedisClusterBus(redis) : new LocalClusterBus()),
+    },
   ],
-  exports: [RedisService],
+  exports: [RedisService, ClusterBus],
 })
 export class RedisModule {}

@@ -36,6 +36,12 @@ export class UserEntity {
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt!: Date;
 
+  /** Blocked through the server API: no login, refresh, handshake or request until unblocked. */
+  @Column({ name: 'blocked_at', type: 'datetime', precision: 3, nullable: true })
+  blockedAt!: Date | null;
+
+  @Column({ name: 'blocked_reason', type: 'varchar', length: 500, nullable: true })
+  blockedReason!: string | null;
   /** Incremented by every password change or reset and every two-factor change (sessions carry it). */
   @Column({ name: 'credentials_version', type: 'int', default: 0 })
   credentialsVersion!: number;

@@ -29,6 +29,8 @@ export class UsersService {
       emailVerifiedAt: null,
       createdAt: now,
       updatedAt: now,
+      blockedAt: null,
+      blockedReason: null,
       credentialsVersion: 0,
       twoFactorSecret: null,
       twoFactorPending: null,
@@ -198,6 +200,12 @@ export class UsersService {
   async markEmailVerified(id: string): Promise<void> {
     const now = new Date();
     await this.users.update({ id, emailVerifiedAt: IsNull() }, { emailVerifiedAt: now, updatedAt: now });
+  }
+
+  /** The server API's role change; null for an unknown user. */
+  async setRoleById(id: string, role: Role): Promise<UserEntity | null> {
+    const result = await this.users.update({ id }, { role, updatedAt: new Date() });
+    return result.affected === 1 ? this.findById(id) : null;
   }
 
   async setRole(email: string, role: string): Promise<UserEntity> {

@@ -7,6 +7,8 @@ import { createConnection } from 'mysql2/promise';
 import { createApp } from '../../src/app.factory';
 import { closeAllSockets } from './clients';
 import { UsersService } from '../../src/users/users.service';
+import { ApiKeysService } from '../../src/server-api/api-keys.service';
+import type { ApiKeyScope } from '../../src/protocol';
 
 export type Env = Record<string, string | undefined>;
 
@@ -18,6 +20,8 @@ export interface TestApp {
   /** Stops the app (keeps the database, so a restart on the same env finds its data). */
   close(): Promise<void>;
   makeAdmin(email: string): Promise<void>;
+  /** A server API key (`pk_<id>_<secret>`), as `npm run cli -- api-key create` makes one. */
+  apiKey(name?: string, scopes?: ApiKeyScope[]): Promise<{ key: string; id: string }>;
 }
 
 /** Databases the e2e suites run on: SQLite always, MariaDB/MySQL when TEST_MYSQL_URL is set. */
@@ -81,6 +85,10 @@ export async function startApp(env: Env): Promise<TestApp> {
     close: () => app.close(),
     makeAdmin: async (email) => {
       await app.get(UsersService).setRole(email, 'admin');
+    },
+    apiKey: async (name = 'Test bot', scopes) => {
+      const { key, info } = await app.get(ApiKeysService).create(name, scopes);
+      return { key, id: info.id };
     },
   };
 }
