@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
+import { WEBHOOK_TYPES, type WebhookType } from '../protocol';
 import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 
 export type DatabaseConfig =
@@ -46,7 +47,22 @@ export abstract class AppConfig {
   abstract readonly nodeId: string;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
+  /** null when WEBHOOK_URL is unset: no outbox rows are written at all. */
+  abstract readonly webhooks: WebhookConfig | null;
 }
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secret: string;
+  readonly events: ReadonlySet<WebhookType>;
+  readonly offlineDelayMs: number;
+  readonly unreadDelayMs: number;
+  /** Waits between attempts; WEBHOOK_RETRY_DELAYS overrides them only when NODE_ENV=test. */
+  readonly retryDelaysMs: readonly number[];
+}
+
+/** API.md: retried after waits of 10 s, 1 m, 5 m, 30 m and 2 h between attempts, then dropped. */
+export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 
 type Env = Record<string, string | undefined>;
 
@@ -142,6 +158,27 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // webhooks (API.md part 2)
+  WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  WEBHOOK_SECRET: secret.optional(),
+  WEBHOOK_EVENTS: z
+    .string()
+    .transform((text) => text.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(WEBHOOK_TYPES as [WebhookType, ...WebhookType[]], { message: `expected a comma-separated list of ${WEBHOOK_TYPES.join(', ')}` })).min(1))
+    .optional(),
+  WEBHOOK_OFFLINE_DELAY: duration('10s').default('10s'),
+  WEBHOOK_UNREAD_DELAY: duration('60s').default('60s'),
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .transform((text, ctx) => {
+      const delays = text.split(',').map((d) => parseDurationMs(d.trim()));
+      if (delays.some((d) => d === null)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected comma-separated durations' });
+        return z.NEVER;
+      }
+      return delays as number[];
+    })
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -231,6 +268,25 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
     warnings,
+    webhooks: webhookConfig(v),
+  };
+}
+
+function webhookConfig(v: z.infer<typeof schema>): WebhookConfig | null {
+  if (v.WEBHOOK_RETRY_DELAYS && v.NODE_ENV !== 'test') {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_RETRY_DELAYS: only for tests (NODE_ENV=test); the schedule is fixed');
+  }
+  if (!v.WEBHOOK_URL) return null;
+  if (!v.WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required with WEBHOOK_URL (at least 32 characters)');
+  }
+  return {
+    url: v.WEBHOOK_URL,
+    secret: v.WEBHOOK_SECRET,
+    events: new Set(v.WEBHOOK_EVENTS ?? WEBHOOK_TYPES),
+    offlineDelayMs: v.WEBHOOK_OFFLINE_DELAY,
+    unreadDelayMs: v.WEBHOOK_UNREAD_DELAY,
+    retryDelaysMs: v.WEBHOOK_RETRY_DELAYS ?? WEBHOOK_RETRY_DELAYS_MS,
   };
 }
 
