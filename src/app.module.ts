@@ -13,6 +13,7 @@ import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -27,6 +28,7 @@ export class AppModule implements NestModule {
         DatabaseModule,
         AuthModule,
         RealtimeModule,
+        WebhooksModule,
         ChatModule,
         DashboardModule,
         HealthModule,

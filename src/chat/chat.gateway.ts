@@ -103,7 +103,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     const recipient = await this.users.findById(dto.to);
     if (!recipient) throw new AppError('NOT_FOUND', 'No such user');
     const room = dmRoomName(user.id, recipient.id);
-    const { message, created } = await this.messages.append({ room, sender: user, body: dto.body, clientMsgId: dto.clientMsgId });
+    const { message, created } = await this.messages.append({
+      room,
+      sender: user,
+      body: dto.body,
+      clientMsgId: dto.clientMsgId,
+      recipient: toUserSummary(recipient),
+    });
     if (created) this.nsp.to([userRoom(user.id), userRoom(recipient.id)]).emit('dm:new', message);
     return message;
   }

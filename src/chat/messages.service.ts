@@ -1,16 +1,18 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
-import { StatementWriter } from '../database/statement-writer';
+import { Statement, StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { MessageEntity } from './message.entity';
-import { LIMITS, type Message, type MessagePage } from '../protocol';
+import { LIMITS, type Message, type MessagePage, type UserSummary } from '../protocol';
 import { toMessage } from './message.view';
 import { MessageWriter } from './message-writer';
+import { ReadState } from './read-state';
 
 
 export interface NewMessage {
@@ -18,20 +20,41 @@ export interface NewMessage {
   sender: Principal;
   body: string;
   clientMsgId?: string;
+  /** The other user of a DM (its message.unread names them). */
+  recipient?: UserSummary;
 }
 
 @Injectable()
-export class MessagesService implements BeforeApplicationShutdown {
+export class MessagesService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly writer: MessageWriter;
   private closing = false;
+  /** What the webhook rows of a message being written need beyond its row; only while webhooks are on. */
+  private readonly writing = new Map<string, { senderName: string; recipient?: UserSummary }>();
+  private readonly withWebhooks: boolean;
 
   constructor(
     rowSql: RowSqlFactory,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     statements: StatementWriter,
     metrics: MetricsService,
+    private readonly webhooks: WebhooksService,
+    private readonly readState: ReadState,
   ) {
-    this.writer = new MessageWriter(rowSql.for(MessageEntity), statements, (count) => metrics.messagesStored.inc(count));
+    this.withWebhooks = webhooks.enabled('message.created') || webhooks.enabled('message.unread');
+    // Without webhooks the writer has no companion: a batch stays one plain INSERT.
+    this.writer = new MessageWriter(
+      rowSql.for(MessageEntity),
+      statements,
+      (count) => {
+        metrics.messagesStored.inc(count);
+        if (this.withWebhooks && count > 0) webhooks.wake();
+      },
+      this.withWebhooks ? (inserted) => this.webhookRows(inserted) : undefined,
+    );
+  }
+
+  onModuleInit(): void {
+    this.webhooks.checkBeforeDelivery('message.unread', ({ data }) => this.isUnreadStreakStart(data.message.room, data.recipient.id, data.message.id));
   }
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
@@ -45,8 +68,48 @@ export class MessagesService implements BeforeApplicationShutdown {
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date(),
     };
-    const { message, created } = await this.writer.write(row);
-    return { message: toMessage(message, input.sender.displayName), created };
+    if (this.withWebhooks) this.writing.set(row.id, { senderName: input.sender.displayName, recipient: input.recipient });
+    try {
+      const { message, created } = await this.writer.write(row);
+      return { message: toMessage(message, input.sender.displayName), created };
+    } finally {
+      this.writing.delete(row.id);
+    }
+  }
+
+  /**
+   * message.unread is due for a DM when its recipient has not read it and it starts the unread
+   * streak: the recipient has read the other user's message before it (or there is none).
+   * Asked when the event comes due, so the markers of that moment decide.
+   */
+  async isUnreadStreakStart(room: string, recipientId: string, messageId: string): Promise<boolean> {
+    if (await this.readState.hasRead(room, recipientId, messageId)) return false;
+    const previous = await this.messages
+      .createQueryBuilder('m')
+      .select('m.id')
+      .where('m.room = :room AND m.id < :messageId AND m.senderId <> :recipientId', { room, messageId, recipientId })
+      .orderBy('m.id', 'DESC')
+      .limit(1)
+      .getOne();
+    return !previous || this.readState.hasRead(room, recipientId, previous.id);
+  }
+
+  /** The outbox rows committed with a batch: message.created, and for a DM its message.unread, due later. */
+  private webhookRows(inserted: MessageEntity[]): Statement[] {
+    const config = this.webhooks.config;
+    if (!config) return [];
+    const rows = [];
+    for (const row of inserted) {
+      const context = this.writing.get(row.id);
+      if (!context) continue;
+      const message = toMessage(row, context.senderName);
+      if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.event('message.created', { message }, { at: row.createdAt }));
+      if (context.recipient && this.webhooks.enabled('message.unread')) {
+        const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
+        rows.push(this.webhooks.event('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due }));
+      }
+    }
+    return rows.length > 0 ? [this.webhooks.insert(rows)] : [];
   }
 
   /** `limit` messages before `before` (or the latest), oldest first. */

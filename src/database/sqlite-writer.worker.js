@@ -20,22 +20,35 @@ prepareSqliteConnection(db);
 /** @type {Map<string, import('better-sqlite3').Statement>} */
 const statements = new Map();
 
+/** @param {string} sql */
+function prepared(sql) {
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** Several statements, all or none (a throw inside rolls the transaction back). */
+const runAll = db.transaction(
+  /** @param {Array<{ sql: string, params: unknown[] }>} list */
+  (list) => list.map(({ sql, params }) => prepared(sql).run(params).changes),
+);
+
 serveRequests(
-  (/** @type {{ sql: string, params: unknown[], deadline: number }} */ { sql, params, deadline }) => {
+  (/** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, deadline: number }} */ request) => {
     // Wait for another connection's lock only as long as the caller still waits for us.
-    const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
+    const left = request.deadline - Date.now() - COMMIT_ALLOWANCE_MS;
     if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
     const wait = Math.min(busyTimeoutMs, Math.floor(left / WAIT_STEP_MS) * WAIT_STEP_MS);
     if (wait !== busyTimeout) {
       db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    statement.run(params);
+    if ('statements' in request) return runAll.immediate(request.statements);
+    prepared(request.sql).run(request.params);
+    return undefined;
   },
   () => db.close(),
 );

@@ -78,4 +78,30 @@ describe('SqliteWriterThread', () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => writer.run('INSERT INTO t (id, body) VALUES (?, ?)', [`id-${i}`, `body ${i}`], NO_HURRY())));
     expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 50 });
   });
+
+  it('runs several statements in one transaction: all of them, with their affected rows, or none', async () => {
+    reader.exec('CREATE TABLE u (id TEXT PRIMARY KEY)');
+    expect(
+      await writer.runAll(
+        [
+          { sql: 'INSERT INTO t (id, body) VALUES (?, ?), (?, ?)', params: ['a', 'first', 'b', 'second'] },
+          { sql: 'INSERT INTO u (id) VALUES (?)', params: ['a'] },
+          { sql: 'DELETE FROM t WHERE id = ?', params: ['nothing'] },
+        ],
+        NO_HURRY(),
+      ),
+    ).toEqual([2, 1, 0]);
+    const failure = await writer
+      .runAll(
+        [
+          { sql: 'INSERT INTO t (id, body) VALUES (?, ?)', params: ['c', 'third'] },
+          { sql: 'INSERT INTO u (id) VALUES (?)', params: ['a'] },
+        ],
+        NO_HURRY(),
+      )
+      .catch((error: unknown) => error);
+    expect(isUniqueViolation(failure)).toBe(true);
+    expect(reader.prepare('SELECT id FROM t ORDER BY id').all()).toEqual([{ id: 'a' }, { id: 'b' }]);
+    expect(reader.prepare('SELECT id FROM u').all()).toEqual([{ id: 'a' }]);
+  });
 });

@@ -16,6 +16,17 @@ export abstract class StatementWriter {
    * stored after their senders were told they were not.
    */
   abstract run(sql: string, params: unknown[], deadline: number): Promise<void>;
+
+  /**
+   * Several statements in one transaction (all or none), for writes that must commit together
+   * (a message batch and its webhook outbox rows). Resolves with each statement's affected rows.
+   */
+  abstract runAll(statements: readonly Statement[], deadline: number): Promise<number[]>;
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -28,7 +39,30 @@ export class DataSourceStatementWriter extends StatementWriter {
   async run(sql: string, params: unknown[]): Promise<void> {
     await this.dataSource.query(sql, params);
   }
+
+  /** On MySQL one pooled connection for the transaction: BEGIN, the statements, COMMIT. */
+  async runAll(statements: readonly Statement[]): Promise<number[]> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        const affected: number[] = [];
+        for (const { sql, params } of statements) affected.push((await runner.query(sql, params, true)).affected ?? 0);
+        await runner.commitTransaction();
+        return affected;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 }
+
+/** What sqlite-writer.worker.js takes: one statement, or several in one transaction. */
+type WriterRequest = { sql: string; params: unknown[]; deadline: number } | { statements: readonly Statement[]; deadline: number };
 
 /**
  * A SQLite file written from a worker thread with its own connection. better-sqlite3 is
@@ -40,7 +74,7 @@ export class DataSourceStatementWriter extends StatementWriter {
  * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number }, void>;
+  private readonly thread: WorkerChannel<WriterRequest, number[] | undefined>;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -52,8 +86,13 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
     );
   }
 
-  run(sql: string, params: unknown[], deadline: number): Promise<void> {
-    return this.thread.call({ sql, params, deadline }, sql);
+  async run(sql: string, params: unknown[], deadline: number): Promise<void> {
+    await this.thread.call({ sql, params, deadline }, sql);
+  }
+
+  /** One call to the thread, which runs the statements in one transaction. */
+  async runAll(statements: readonly Statement[], deadline: number): Promise<number[]> {
+    return (await this.thread.call({ statements, deadline }, statements.map((s) => s.sql).join('; '))) ?? [];
   }
 
   onApplicationShutdown(): Promise<void> {

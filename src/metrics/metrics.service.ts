@@ -54,6 +54,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhooks = new Counter({
+    name: 'parley_webhooks_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed: retried later, dropped: the last attempt failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookQueueDepth = new Gauge({
+    name: 'parley_webhook_queue_depth',
+    help: 'Webhook events stored and not delivered yet (waiting, due or being retried), over every node',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -12,6 +12,12 @@ import { toHandshakeError } from './ws-errors';
 
 type HandshakeError = Error & { data: { code: string; message: string } };
 
+/** Told of every admitted socket of every namespace on this node (webhooks count presence from it). */
+export interface SocketLifecycleListener {
+  connected(socket: ParleySocket): void;
+  disconnected(socket: ParleySocket): void;
+}
+
 /**
  * Socket lifecycle shared by every namespace: handshake middleware, identity rooms
  * (`user:<id>`, `session:<sid>`), the access-token expiry timer with its grace period,
@@ -23,6 +29,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   private readonly namespaces: ParleyNamespace[] = [];
   private readonly unsubscribe: () => void;
   private closing = false;
+  private readonly lifecycle: SocketLifecycleListener[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -65,6 +72,10 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       );
     });
     nsp.on('connection', (rawSocket) => this.onConnection(rawSocket as ParleySocket, nsp.name));
+  }
+
+  onSocketLifecycle(listener: SocketLifecycleListener): void {
+    this.lifecycle.push(listener);
   }
 
   /** Sockets on this node (all namespaces) and distinct users connected to it. */
@@ -121,6 +132,10 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     }
     void socket.join([userRoom(user.id), sessionRoom(user.sid)]);
     this.scheduleExpiry(socket);
+    for (const listener of this.lifecycle) listener.connected(socket);
+    socket.once('disconnect', () => {
+      for (const listener of this.lifecycle) listener.disconnected(socket);
+    });
   }
 
   /**

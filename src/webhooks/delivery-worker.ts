@@ -1,0 +1,178 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { describeCause } from '../common/errors';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { SIGNATURE_HEADER } from '../protocol';
+import { nextAttemptAt } from './retry-schedule';
+import { signatureHeader } from './signature';
+import { ClaimedEvent, Settlement, WebhookOutbox } from './webhook-outbox';
+import { WebhooksService } from './webhooks.service';
+
+/** Events claimed and attempted at once: all of a batch run in parallel, so memory stays bounded by it. */
+export const BATCH_SIZE = 32;
+/** API.md: a 2xx answer within 5 s is success. */
+export const ATTEMPT_TIMEOUT_MS = 5000;
+/** A lease outlives a batch (every attempt ends within 5 s) with room to settle it. */
+const LEASE_MS = 15_000;
+/** How often the queue is looked at when nothing rang: events from other nodes, retries that came due. */
+const POLL_MS = 1000;
+const DEPTH_EVERY_MS = 2000;
+/** A receiver's answer body is read (so the connection is reused) up to this much, then cut. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped';
+
+/**
+ * Delivers the outbox at least once. Every node runs one; each batch is leased in the database,
+ * so one node attempts each event (a node that dies mid-batch leaves leases that expire, and
+ * another node takes those events over). Attempts are plain fetches with a timeout: nothing
+ * here blocks a send or the event loop, and a slow or dead receiver only slows this loop.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryWorker.name);
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private rung = false;
+  private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  private claims = 0;
+  private lastDepthAt = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly webhooks: WebhooksService,
+    private readonly outbox: WebhookOutbox,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.webhooks.config) return;
+    for (const outcome of ['delivered', 'failed', 'dropped']) this.metrics.webhooks.inc({ outcome }, 0);
+    this.webhooks.onStored(() => this.ring());
+    this.running = this.loop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.ring();
+    await this.running;
+  }
+
+  private ring(): void {
+    this.rung = true;
+    this.sleeper?.wake();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let claimed = 0;
+      try {
+        claimed = await this.runBatch();
+        await this.updateDepth();
+      } catch (error) {
+        this.logger.warn(`Webhook delivery paused: ${describeCause(error)}`);
+      }
+      // A full batch means more may be due: go on at once. Otherwise wait for a ring or the poll.
+      if (claimed < BATCH_SIZE && !this.stopped) await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    if (this.rung) {
+      this.rung = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeper = null;
+        this.rung = false;
+        resolve();
+      };
+      const timer = setTimeout(wake, POLL_MS);
+      this.sleeper = { timer, wake };
+    });
+  }
+
+  /** One batch: claim, attempt every event at once, settle; how many were claimed. */
+  private async runBatch(): Promise<number> {
+    const owner = `${this.config.nodeId}:${++this.claims}`;
+    const now = Date.now();
+    const events = await this.outbox.claim(owner, BATCH_SIZE, now, now + LEASE_MS);
+    if (events.length === 0) return 0;
+    const results = await Promise.all(events.map((event) => this.attempt(event)));
+    const settledAt = Date.now();
+    const settlements: Settlement[] = events.map((event, i) => {
+      const outcome = results[i];
+      if (outcome !== 'failed') return { id: event.id, outcome: 'done' };
+      const at = nextAttemptAt(event.attempts + 1, this.webhooks.config?.retryDelaysMs ?? [], settledAt) as number;
+      return { id: event.id, outcome: 'retry', attempts: event.attempts + 1, at };
+    });
+    await this.outbox.settle(owner, settlements, settledAt);
+    return events.length;
+  }
+
+  private async attempt(event: ClaimedEvent): Promise<Outcome> {
+    const config = this.webhooks.config;
+    if (!config) return 'skipped';
+    try {
+      if (!(await this.webhooks.stillDue(event.type, event.body))) return 'skipped';
+    } catch (error) {
+      this.logger.warn(`Could not re-check webhook ${event.id} (${event.type}): ${describeCause(error)}`);
+      return this.count(event, false);
+    }
+    let ok = false;
+    try {
+      // Signed at each attempt: `t` is this attempt's time, so receivers can refuse old replays.
+      const signature = signatureHeader(config.secret, event.body, Math.floor(Date.now() / 1000));
+      const answer = await fetch(config.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'Parley-Webhooks' },
+        body: event.body,
+        // a redirect is a failed attempt, never followed (it could point anywhere)
+        redirect: 'manual',
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
+      ok = answer.status >= 200 && answer.status < 300;
+      await discard(answer);
+    } catch (error) {
+      this.logger.debug(`Webhook ${event.id} not delivered: ${describeCause(error)}`);
+    }
+    return this.count(event, ok);
+  }
+
+  private count(event: ClaimedEvent, ok: boolean): Outcome {
+    const outcome: Outcome = ok
+      ? 'delivered'
+      : nextAttemptAt(event.attempts + 1, this.webhooks.config?.retryDelaysMs ?? [], 0) === null
+        ? 'dropped'
+        : 'failed';
+    this.metrics.webhooks.inc({ outcome });
+    if (outcome === 'dropped') this.logger.warn(`Webhook ${event.id} (${event.type}) dropped after ${event.attempts + 1} attempts`);
+    return outcome;
+  }
+
+  private async updateDepth(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastDepthAt < DEPTH_EVERY_MS) return;
+    this.lastDepthAt = now;
+    this.metrics.webhookQueueDepth.set(await this.outbox.depth());
+  }
+}
+
+/** Reads a little of the answer (so keep-alive can reuse the connection), then lets it go. */
+async function discard(answer: Response): Promise<void> {
+  if (!answer.body) return;
+  const reader = answer.body.getReader();
+  let read = 0;
+  try {
+    while (read <= MAX_ANSWER_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the status decided already
+  }
+}
