@@ -35,6 +35,8 @@ export class WebhookReceiver {
   /** Bodies outside the contract (src/protocol/webhooks.ts): a test asserts this stays empty. */
   readonly violations: string[] = [];
   behave: (event: WebhookEvent, attempt: number) => Behaviour = () => 'ok';
+  /** How long an `ok` answer takes. */
+  latencyMs = 0;
   private server!: Server;
   url = '';
 
@@ -84,7 +86,8 @@ export class WebhookReceiver {
     if (!valid || JSON.stringify(Value.Clean(schema, structuredClone(event.data))) !== JSON.stringify(event.data)) this.violations.push(raw);
     const answered = this.behave(event, this.attempts(event.id).length + 1);
     this.received.push({ event, signed, t: Number(parts.t), contentType: req.headers['content-type'], answered, at: Date.now() });
-    if (answered === 'ok') res.writeHead(204).end();
+    if (answered === 'ok' && this.latencyMs > 0) setTimeout(() => res.writeHead(204).end(), this.latencyMs);
+    else if (answered === 'ok') res.writeHead(204).end();
     else if (answered === 'error') res.writeHead(500).end('broken');
     else if (answered === 'redirect') res.writeHead(307, { location: this.url }).end();
     else setTimeout(() => res.writeHead(204).end(), 6000).unref();
