@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { Socket } from 'socket.io-client';
 import { DataSource } from 'typeorm';
+import { ReadState } from '../src/chat/read-state';
 import { UserEntity } from '../src/users/user.entity';
 import { WebhooksService } from '../src/webhooks/webhooks.service';
 import { AuthResult, closeAllSockets, connect, emitAck, register, sleep } from './support/clients';
@@ -164,6 +165,35 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     expect(mine()[0].data).toEqual({ message: expect.objectContaining({ id: first.id, body: 'one' }), recipient: { id: erin.user.id, displayName: 'Erin' } });
     expect(Date.parse(mine()[0].at) - Date.parse(first.createdAt)).toBeGreaterThanOrEqual(1000);
   }, 15_000);
+
+  it('message.unread: a read that covers the streak starts a new one; a DM read inside the delay sends nothing', async () => {
+    // Read markers arrive with the rooms work; until then this test moves them through their seam.
+    const marks = new Map<string, string>();
+    const spy = jest
+      .spyOn(t.app.get(ReadState), 'hasRead')
+      .mockImplementation((room, userId, messageId) => Promise.resolve((marks.get(`${room}|${userId}`) ?? '') >= messageId));
+    try {
+      const kim = await register(t.url, { displayName: 'Kim' });
+      const lee = await register(t.url, { displayName: 'Lee' });
+      const k = await connect(t.url, '/chat', { token: kim.accessToken });
+      const read = (m: Sent) => marks.set(`${m.room}|${lee.user.id}`, m.id);
+      const unread = () => receiver.of('message.unread').filter((e) => e.data.recipient.id === lee.user.id).map((e) => e.data.message.body);
+      await dm(k, lee.user.id, 'm1');
+      const m2 = await dm(k, lee.user.id, 'm2');
+      await receiver.waitFor(() => unread().length === 1, 5000);
+      read(m2); // covers m1: the streak is over
+      await dm(k, lee.user.id, 'm3');
+      const m4 = await dm(k, lee.user.id, 'm4');
+      await receiver.waitFor(() => unread().length === 2, 5000);
+      read(m4);
+      const m5 = await dm(k, lee.user.id, 'm5');
+      read(m5); // read inside the delay
+      await sleep(2000);
+      expect(unread()).toEqual(['m1', 'm3']);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 20_000);
 
   it('emit() keeps only the contract fields and commits with the caller transaction (or not at all)', async () => {
     const frank = await register(t.url, { displayName: 'Frank' });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -20,7 +20,8 @@ const DEPTH_EVERY_MS = 2000;
 /** A receiver's answer body is read (so the connection is reused) up to this much, then cut. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped';
+/** skipped: no longer due (deleted unsent); released: cut short by shutdown (another attempt later, not counted). */
+type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped' | 'released';
 
 /**
  * Delivers the outbox at least once. Every node runs one; each batch is leased in the database,
@@ -29,7 +30,7 @@ type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped';
  * here blocks a send or the event loop, and a slow or dead receiver only slows this loop.
  */
 @Injectable()
-export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -37,6 +38,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   private claims = 0;
   private lastDepthAt = 0;
+  /** Aborts the attempts in flight when the node stops, so draining does not wait on a slow receiver. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AppConfig,
@@ -52,8 +55,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.running = this.loop();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes: attempts in flight end now and their events are released. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.ring();
     await this.running;
   }
@@ -104,6 +109,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const settledAt = Date.now();
     const settlements: Settlement[] = events.map((event, i) => {
       const outcome = results[i];
+      if (outcome === 'released') return { id: event.id, outcome: 'retry', attempts: event.attempts, at: settledAt };
       if (outcome !== 'failed') return { id: event.id, outcome: 'done' };
       const at = nextAttemptAt(event.attempts + 1, this.webhooks.config?.retryDelaysMs ?? [], settledAt) as number;
       return { id: event.id, outcome: 'retry', attempts: event.attempts + 1, at };
@@ -131,11 +137,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         body: event.body,
         // a redirect is a failed attempt, never followed (it could point anywhere)
         redirect: 'manual',
-        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), this.stopping.signal]),
       });
       ok = answer.status >= 200 && answer.status < 300;
       await discard(answer);
     } catch (error) {
+      if (this.stopping.signal.aborted && !ok) return 'released';
       this.logger.debug(`Webhook ${event.id} not delivered: ${describeCause(error)}`);
     }
     return this.count(event, ok);

@@ -17,6 +17,13 @@ export type Settlement = { id: string; outcome: 'done' } | { id: string; outcome
 
 /** Bounds a write from the worker the way the message writer bounds its own. */
 const WRITE_DEADLINE_MS = 5000;
+/** Rows per INSERT when stores are grouped (9 parameters each: well under every driver's limit). */
+const ROWS_PER_INSERT = 500;
+
+interface Waiting<T> {
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * The outbox table's statements. Writes go through the StatementWriter (on a SQLite file its
@@ -28,6 +35,10 @@ const WRITE_DEADLINE_MS = 5000;
 @Injectable()
 export class WebhookOutbox {
   private readonly sql: RowSql<WebhookEventEntity>;
+  private stores: Array<Waiting<void> & { rows: WebhookEventEntity[] }> = [];
+  private cancels: Array<Waiting<number> & { subject: string }> = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
 
   constructor(
     rowSql: RowSqlFactory,
@@ -42,20 +53,75 @@ export class WebhookOutbox {
     return { sql: this.sql.insert(rows.length), params: rows.flatMap((row) => this.sql.values(row)) };
   }
 
-  /** Stores rows now, or inside the caller's transaction when given one. */
+  /**
+   * Stores rows inside the caller's transaction when given one; otherwise with the other stores
+   * and cancels of this turn of the event loop in one transaction (a reconnect storm after a
+   * restart is then a few writes, not one per user).
+   */
   async store(rows: WebhookEventEntity[], transaction?: EntityManager): Promise<void> {
-    const { sql, params } = this.insert(rows);
-    if (transaction) await transaction.query(sql, params);
-    else await this.statements.run(sql, params, Date.now() + WRITE_DEADLINE_MS);
+    if (transaction) {
+      const { sql, params } = this.insert(rows);
+      await transaction.query(sql, params);
+      return;
+    }
+    return new Promise((resolve, reject) => {
+      this.stores.push({ rows, resolve, reject });
+      this.schedule();
+    });
   }
 
-  /** Deletes the pending rows of `subject` not due yet; how many there were. */
-  async cancel(subject: string, now: number): Promise<number> {
-    const [deleted] = await this.statements.runAll(
-      [{ sql: 'DELETE FROM webhook_events WHERE subject = ? AND deliver_after > ?', params: [subject, this.at(now)] }],
-      now + WRITE_DEADLINE_MS,
-    );
-    return deleted;
+  /** Deletes the waiting rows of `subject` (not due yet); how many there were. */
+  cancel(subject: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.cancels.push({ subject, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.flushing) this.startFlush();
+    });
+  }
+
+  private startFlush(): void {
+    const stores = this.stores.splice(0);
+    const cancels = this.cancels.splice(0);
+    if (stores.length === 0 && cancels.length === 0) return;
+    this.flushing = this.flush(stores, cancels).finally(() => {
+      this.flushing = null;
+      if (this.stores.length > 0 || this.cancels.length > 0) this.startFlush();
+    });
+  }
+
+  private async flush(stores: Array<Waiting<void> & { rows: WebhookEventEntity[] }>, cancels: Array<Waiting<number> & { subject: string }>): Promise<void> {
+    const now = Date.now();
+    try {
+      const statements: Statement[] = [];
+      const found = new Map<string, number>();
+      if (cancels.length > 0) {
+        // Most first sockets have nothing waiting: a read finds out, and only found rows are deleted.
+        const subjects = [...new Set(cancels.map((c) => c.subject))];
+        const waiting = (await this.dataSource.query(
+          `SELECT id, subject FROM webhook_events WHERE subject IN (${subjects.map(() => '?').join(', ')}) AND deliver_after > ?`,
+          [...subjects, this.at(now)],
+        )) as Array<{ id: string; subject: string }>;
+        for (const row of waiting) found.set(row.subject, (found.get(row.subject) ?? 0) + 1);
+        if (waiting.length > 0) {
+          statements.push({ sql: `DELETE FROM webhook_events WHERE id IN (${waiting.map(() => '?').join(', ')})`, params: waiting.map((w) => w.id) });
+        }
+      }
+      const rows = stores.flatMap((s) => s.rows);
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) statements.push(this.insert(rows.slice(i, i + ROWS_PER_INSERT)));
+      if (statements.length > 0) await this.statements.runAll(statements, now + WRITE_DEADLINE_MS);
+      for (const s of stores) s.resolve();
+      for (const c of cancels) c.resolve(found.get(c.subject) ?? 0);
+    } catch (error) {
+      for (const waiter of [...stores, ...cancels]) waiter.reject(error);
+    }
   }
 
   /** Leases up to `limit` due events to `owner` until `until`; the ones this call won. */

@@ -100,7 +100,7 @@ export class WebhooksService {
 
   /** Deletes waiting events of `subject` (not due yet); how many there were. */
   cancel(subject: string): Promise<number> {
-    return this.outbox.cancel(subject, Date.now());
+    return this.outbox.cancel(subject);
   }
 
   /**
