@@ -13,6 +13,7 @@ import { LIMITS, type Message, type MessagePage, type UserSummary } from '../pro
 import { toMessage } from './message.view';
 import { MessageWriter } from './message-writer';
 import { ReadState } from './read-state';
+import { toUserSummary } from '../users/user.view';
 
 
 export interface NewMessage {
@@ -68,7 +69,10 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date(),
     };
-    if (this.withWebhooks) this.writing.set(row.id, { senderName: input.sender.displayName, recipient: input.recipient });
+    if (this.withWebhooks) {
+      // copied field by field: these go into webhooks as they are
+      this.writing.set(row.id, { senderName: input.sender.displayName, recipient: input.recipient && toUserSummary(input.recipient) });
+    }
     try {
       const { message, created } = await this.writer.write(row);
       return { message: toMessage(message, input.sender.displayName), created };
@@ -103,10 +107,10 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       const context = this.writing.get(row.id);
       if (!context) continue;
       const message = toMessage(row, context.senderName);
-      if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.event('message.created', { message }, { at: row.createdAt }));
+      if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.eventFromViews('message.created', { message }, { at: row.createdAt }));
       if (context.recipient && this.webhooks.enabled('message.unread')) {
         const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
-        rows.push(this.webhooks.event('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due }));
+        rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due }));
       }
     }
     return rows.length > 0 ? [this.webhooks.insert(rows)] : [];

@@ -5,11 +5,12 @@ import { MetricsService } from '../metrics/metrics.service';
 import { SIGNATURE_HEADER } from '../protocol';
 import { nextAttemptAt } from './retry-schedule';
 import { signatureHeader } from './signature';
+import { WebhookClient } from './webhook-client';
 import { ClaimedEvent, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhooksService } from './webhooks.service';
 
 /** Events claimed and attempted at once: all of a batch run in parallel, so memory stays bounded by it. */
-export const BATCH_SIZE = 32;
+export const BATCH_SIZE = 64;
 /** API.md: a 2xx answer within 5 s is success. */
 export const ATTEMPT_TIMEOUT_MS = 5000;
 /** A lease outlives a batch (every attempt ends within 5 s) with room to settle it. */
@@ -17,8 +18,6 @@ const LEASE_MS = 15_000;
 /** How often the queue is looked at when nothing rang: events from other nodes, retries that came due. */
 const POLL_MS = 1000;
 const DEPTH_EVERY_MS = 2000;
-/** A receiver's answer body is read (so the connection is reused) up to this much, then cut. */
-const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** skipped: no longer due (deleted unsent); released: cut short by shutdown (another attempt later, not counted). */
 type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped' | 'released';
@@ -38,8 +37,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   private claims = 0;
   private lastDepthAt = 0;
-  /** Aborts the attempts in flight when the node stops, so draining does not wait on a slow receiver. */
-  private readonly stopping = new AbortController();
+  private client: WebhookClient | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -51,6 +49,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   onApplicationBootstrap(): void {
     if (!this.webhooks.config) return;
     for (const outcome of ['delivered', 'failed', 'dropped']) this.metrics.webhooks.inc({ outcome }, 0);
+    this.client = new WebhookClient(new URL(this.webhooks.config.url), BATCH_SIZE, ATTEMPT_TIMEOUT_MS);
     this.webhooks.onStored(() => this.ring());
     this.running = this.loop();
   }
@@ -58,7 +57,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** Before the database closes: attempts in flight end now and their events are released. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.stopping.abort();
+    // attempts in flight end now, so draining does not wait on a slow receiver
+    this.client?.abortAll();
     this.ring();
     await this.running;
   }
@@ -127,24 +127,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn(`Could not re-check webhook ${event.id} (${event.type}): ${describeCause(error)}`);
       return this.count(event, false);
     }
-    let ok = false;
-    try {
-      // Signed at each attempt: `t` is this attempt's time, so receivers can refuse old replays.
-      const signature = signatureHeader(config.secret, event.body, Math.floor(Date.now() / 1000));
-      const answer = await fetch(config.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'Parley-Webhooks' },
-        body: event.body,
-        // a redirect is a failed attempt, never followed (it could point anywhere)
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), this.stopping.signal]),
-      });
-      ok = answer.status >= 200 && answer.status < 300;
-      await discard(answer);
-    } catch (error) {
-      if (this.stopping.signal.aborted && !ok) return 'released';
-      this.logger.debug(`Webhook ${event.id} not delivered: ${describeCause(error)}`);
+    // Signed at each attempt: `t` is this attempt's time, so receivers can refuse old replays.
+    const signature = signatureHeader(config.secret, event.body, Math.floor(Date.now() / 1000));
+    const result = await (this.client as WebhookClient).post(event.body, {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADER]: signature,
+      'user-agent': 'Parley-Webhooks',
+    });
+    if ('error' in result) {
+      if (result.aborted) return 'released';
+      this.logger.debug(`Webhook ${event.id} not delivered: ${result.error}`);
     }
+    // a redirect is a failed attempt, never followed (it could point anywhere)
+    const ok = 'status' in result && result.status >= 200 && result.status < 300;
     return this.count(event, ok);
   }
 
@@ -164,22 +159,5 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (now - this.lastDepthAt < DEPTH_EVERY_MS) return;
     this.lastDepthAt = now;
     this.metrics.webhookQueueDepth.set(await this.outbox.depth());
-  }
-}
-
-/** Reads a little of the answer (so keep-alive can reuse the connection), then lets it go. */
-async function discard(answer: Response): Promise<void> {
-  if (!answer.body) return;
-  const reader = answer.body.getReader();
-  let read = 0;
-  try {
-    while (read <= MAX_ANSWER_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      read += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the status decided already
   }
 }

@@ -102,7 +102,7 @@ export class PresenceWebhooks implements OnModuleInit, BeforeApplicationShutdown
   private async storeOffline(users: UserSummary[], now: number): Promise<void> {
     if (users.length === 0 || !this.webhooks.enabled('user.offline') || !this.webhooks.config) return;
     const deliverAfter = new Date(now + this.webhooks.config.offlineDelayMs);
-    const rows = users.map((user) => this.webhooks.event('user.offline', { user }, { at: new Date(now), deliverAfter, subject: offlineSubject(user.id) }));
+    const rows = users.map((user) => this.webhooks.eventFromViews('user.offline', { user }, { at: new Date(now), deliverAfter, subject: offlineSubject(user.id) }));
     await this.webhooks.store(rows);
   }
 

@@ -59,10 +59,21 @@ export class WebhooksService {
    * so a caller handing over a richer object (a user row with its hash) leaks nothing.
    */
   event<T extends WebhookType>(type: T, data: WebhookData<T>, options: EventOptions = {}): WebhookEventEntity {
+    return this.row(type, Value.Clean(WEBHOOK_DATA[type], structuredClone(data)) as WebhookData<T>, options);
+  }
+
+  /**
+   * The same for data built by the view functions (toMessage, toUserSummary), which copy the
+   * contract's fields one by one already: the message hot path skips the clean-up (about 9 µs).
+   */
+  eventFromViews<T extends WebhookType>(type: T, data: WebhookData<T>, options: EventOptions = {}): WebhookEventEntity {
+    return this.row(type, data, options);
+  }
+
+  private row<T extends WebhookType>(type: T, data: WebhookData<T>, options: EventOptions): WebhookEventEntity {
     const id = newId();
     const now = new Date();
-    const at = options.at ?? now;
-    const envelope = { id, type, at: at.toISOString(), data: Value.Clean(WEBHOOK_DATA[type], structuredClone(data)) } as WebhookEvent;
+    const envelope = { id, type, at: (options.at ?? now).toISOString(), data } as WebhookEvent;
     return {
       id,
       type,
