@@ -11,6 +11,11 @@ export interface PresenceCounter {
   remove(user: UserSummary, socketKey: string): Promise<boolean>;
   /** Users whose last sockets were on a node that died (not told by `remove`); Redis only. */
   onVanished(handler: (users: UserSummary[]) => void): void;
+  /**
+   * Redis only: this node's sockets were swept out (it could not beat for a while) and have
+   * been counted again from `local`; `handler` gets their users.
+   */
+  onRestored(local: () => Array<{ user: UserSummary; sockets: Iterable<string> }>, handler: (users: UserSummary[]) => void): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,10 @@ export class MemoryPresenceCounter implements PresenceCounter {
 
   onVanished(): void {
     // a single node that dies takes every count with it: nothing is left to sweep
+  }
+
+  onRestored(): void {
+    // nothing outside this process can forget this node's sockets
   }
 
   close(): Promise<void> {
@@ -87,14 +96,23 @@ return gone`;
 export class RedisPresenceCounter implements PresenceCounter {
   private readonly heartbeat: NodeJS.Timeout;
   private vanished: (users: UserSummary[]) => void = () => undefined;
+  private local: () => Array<{ user: UserSummary; sockets: Iterable<string> }> = () => [];
+  private restored: (users: UserSummary[]) => void = () => undefined;
+  /** Since when every beat of this node reached Redis (null: the last one failed). */
+  private healthySince: number | null = null;
 
   constructor(
     private readonly redis: RedisService,
     private readonly nodeId: string,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.heartbeat = setInterval(() => this.beat().catch(onError), HEARTBEAT_MS).unref();
-    this.beat().catch(onError);
+    const beat = () =>
+      this.beat().catch((error: unknown) => {
+        if (this.healthySince !== null) onError(error); // once per outage
+        this.healthySince = null;
+      });
+    this.heartbeat = setInterval(beat, HEARTBEAT_MS).unref();
+    void beat();
   }
 
   async add(user: UserSummary, socketKey: string): Promise<boolean> {
@@ -110,6 +128,11 @@ export class RedisPresenceCounter implements PresenceCounter {
     this.vanished = handler;
   }
 
+  onRestored(local: () => Array<{ user: UserSummary; sockets: Iterable<string> }>, handler: (users: UserSummary[]) => void): void {
+    this.local = local;
+    this.restored = handler;
+  }
+
   /** After every local socket was removed: this node no longer holds anyone. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
@@ -118,7 +141,13 @@ export class RedisPresenceCounter implements PresenceCounter {
 
   private async beat(): Promise<void> {
     const now = Date.now();
-    await this.redis.command.zadd(this.nodesKey(), now, this.nodeId);
+    const added = await this.redis.command.zadd(this.nodesKey(), now, this.nodeId);
+    this.healthySince ??= now;
+    // Not in the set: another node swept this one out (it could not beat for a while): count its sockets again.
+    if (added === 1) await this.restore();
+    // Only a node that has beaten for a whole expiry period judges others: after an outage of
+    // Redis every live node first gets that long to beat again.
+    if (now - this.healthySince < NODE_EXPIRY_MS) return;
     const dead = await this.redis.command.zrangebyscore(this.nodesKey(), '-inf', now - NODE_EXPIRY_MS);
     for (const node of dead) {
       const gone = (await this.redis.command.eval(SWEEP, 2, this.nodesKey(), this.nodeKey(node), node, this.userKey(''))) as string[];
@@ -126,6 +155,15 @@ export class RedisPresenceCounter implements PresenceCounter {
       for (let i = 0; i < gone.length; i += 2) users.push({ id: gone[i], displayName: gone[i + 1] });
       if (users.length > 0) this.vanished(users);
     }
+  }
+
+  private async restore(): Promise<void> {
+    const users: UserSummary[] = [];
+    for (const { user, sockets } of this.local()) {
+      for (const key of sockets) await this.add(user, key);
+      users.push(user);
+    }
+    if (users.length > 0) this.restored(users);
   }
 
   private member(socketKey: string): string {

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import type { UserSummary } from '../protocol';
@@ -43,8 +44,18 @@ export class PresenceWebhooks implements OnModuleInit, BeforeApplicationShutdown
   onModuleInit(): void {
     if (!this.webhooks.enabled('user.online') && !this.webhooks.enabled('user.offline')) return;
     const report = (error: unknown) => this.logger.warn(`Presence for webhooks: ${describeCause(error)}`);
-    this.counter = this.redis ? new RedisPresenceCounter(this.redis, this.config.nodeId, report) : new MemoryPresenceCounter();
+    // This process's own name in Redis: a node restarted under the same NODE_ID after a kill -9
+    // must not keep its previous life's sockets alive by beating for them.
+    const instance = `${this.config.nodeId}#${randomBytes(4).toString('hex')}`;
+    this.counter = this.redis ? new RedisPresenceCounter(this.redis, instance, report) : new MemoryPresenceCounter();
     this.counter.onVanished((users) => void this.storeOffline(users, Date.now()).catch(report));
+    // swept out while cut off from Redis, then counted again: the offline stored for them meanwhile was wrong
+    this.counter.onRestored(
+      () => [...this.local.values()],
+      (users) => {
+        for (const user of users) void this.webhooks.cancel(offlineSubject(user.id)).catch(report);
+      },
+    );
     this.realtime.onSocketLifecycle({
       connected: (socket) => this.connected(socket),
       disconnected: (socket) => this.disconnected(socket),
