@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { join } from 'node:path';
 import { describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { SIGNATURE_HEADER } from '../protocol';
+import { WorkerChannel } from '../threads/worker-channel';
 import { nextAttemptAt } from './retry-schedule';
-import { signatureHeader } from './signature';
-import { WebhookClient } from './webhook-client';
 import { ClaimedEvent, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhooksService } from './webhooks.service';
 
@@ -21,12 +21,15 @@ const DEPTH_EVERY_MS = 2000;
 
 /** skipped: no longer due (deleted unsent); released: cut short by shutdown (another attempt later, not counted). */
 type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped' | 'released';
+/** What the sender thread reports per attempt. */
+type AttemptResult = { status: number } | { error: string; aborted: boolean };
 
 /**
  * Delivers the outbox at least once. Every node runs one; each batch is leased in the database,
  * so one node attempts each event (a node that dies mid-batch leaves leases that expire, and
- * another node takes those events over). Attempts are plain fetches with a timeout: nothing
- * here blocks a send or the event loop, and a slow or dead receiver only slows this loop.
+ * another node takes those events over). The requests run in a thread of their own, each
+ * ending within 5 s: nothing here blocks a send or the event loop, and a slow or dead receiver
+ * only slows this loop. Memory is bounded by the batch: the queue itself is the table.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,7 +40,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   private claims = 0;
   private lastDepthAt = 0;
-  private client: WebhookClient | null = null;
+  /** The HTTP side (signing, requests) runs in a thread of its own: see webhook-sender.worker.js. */
+  private sender: WorkerChannel<{ bodies: string[] }, AttemptResult[]> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -49,7 +53,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   onApplicationBootstrap(): void {
     if (!this.webhooks.config) return;
     for (const outcome of ['delivered', 'failed', 'dropped']) this.metrics.webhooks.inc({ outcome }, 0);
-    this.client = new WebhookClient(new URL(this.webhooks.config.url), BATCH_SIZE, ATTEMPT_TIMEOUT_MS);
+    const { url, secret } = this.webhooks.config;
+    this.sender = new WorkerChannel(join(__dirname, 'webhook-sender.worker.js'), {
+      url,
+      secret,
+      timeoutMs: ATTEMPT_TIMEOUT_MS,
+      maxSockets: BATCH_SIZE,
+      signatureHeader: SIGNATURE_HEADER,
+    });
     this.webhooks.onStored(() => this.ring());
     this.running = this.loop();
   }
@@ -57,10 +68,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** Before the database closes: attempts in flight end now and their events are released. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    // attempts in flight end now, so draining does not wait on a slow receiver
-    this.client?.abortAll();
+    // attempts in flight end now (their events are released), so draining does not wait on a slow receiver
+    const closed = this.sender?.close();
     this.ring();
     await this.running;
+    await closed;
   }
 
   private ring(): void {
@@ -105,7 +117,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const now = Date.now();
     const events = await this.outbox.claim(owner, BATCH_SIZE, now, now + LEASE_MS);
     if (events.length === 0) return 0;
-    const results = await Promise.all(events.map((event) => this.attempt(event)));
+    const results = await this.attempt(events);
     const settledAt = Date.now();
     const settlements: Settlement[] = events.map((event, i) => {
       const outcome = results[i];
@@ -118,29 +130,41 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     return events.length;
   }
 
-  private async attempt(event: ClaimedEvent): Promise<Outcome> {
-    const config = this.webhooks.config;
-    if (!config) return 'skipped';
+  /** Every event of the batch at once: the ones still due go to the sender thread. */
+  private async attempt(events: ClaimedEvent[]): Promise<Outcome[]> {
+    const outcomes = await Promise.all(events.map((event) => this.recheck(event)));
+    const due = events.filter((_, i) => outcomes[i] === undefined);
+    if (due.length === 0 || !this.sender) return outcomes.map((o) => o ?? 'released');
+    let results: AttemptResult[];
     try {
-      if (!(await this.webhooks.stillDue(event.type, event.body))) return 'skipped';
+      results = await this.sender.call({ bodies: due.map((e) => e.body) }, 'webhook batch');
+    } catch (error) {
+      // the thread ended (shutdown, or it died): whether these arrived is unknown; they go again
+      if (!this.stopped) this.logger.warn(`Webhook sender thread failed: ${describeCause(error)}`);
+      return outcomes.map((o) => o ?? 'released');
+    }
+    let next = 0;
+    return events.map((event, i) => {
+      const early = outcomes[i];
+      if (early !== undefined) return early;
+      const result = results[next++];
+      if ('error' in result) {
+        if (result.aborted) return 'released';
+        this.logger.debug(`Webhook ${event.id} not delivered: ${result.error}`);
+      }
+      // a redirect is a failed attempt, never followed (it could point anywhere)
+      return this.count(event, 'status' in result && result.status >= 200 && result.status < 300);
+    });
+  }
+
+  /** An outcome already (skipped: no longer due), or undefined to attempt it. */
+  private async recheck(event: ClaimedEvent): Promise<Outcome | undefined> {
+    try {
+      return (await this.webhooks.stillDue(event.type, event.body)) ? undefined : 'skipped';
     } catch (error) {
       this.logger.warn(`Could not re-check webhook ${event.id} (${event.type}): ${describeCause(error)}`);
       return this.count(event, false);
     }
-    // Signed at each attempt: `t` is this attempt's time, so receivers can refuse old replays.
-    const signature = signatureHeader(config.secret, event.body, Math.floor(Date.now() / 1000));
-    const result = await (this.client as WebhookClient).post(event.body, {
-      'content-type': 'application/json',
-      [SIGNATURE_HEADER]: signature,
-      'user-agent': 'Parley-Webhooks',
-    });
-    if ('error' in result) {
-      if (result.aborted) return 'released';
-      this.logger.debug(`Webhook ${event.id} not delivered: ${result.error}`);
-    }
-    // a redirect is a failed attempt, never followed (it could point anywhere)
-    const ok = 'status' in result && result.status >= 200 && result.status < 300;
-    return this.count(event, ok);
   }
 
   private count(event: ClaimedEvent, ok: boolean): Outcome {
