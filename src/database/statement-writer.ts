@@ -40,11 +40,15 @@ export class DataSourceStatementWriter extends StatementWriter {
     await this.dataSource.query(sql, params);
   }
 
-  /** On MySQL one pooled connection for the transaction: BEGIN, the statements, COMMIT. */
+  /**
+   * On MySQL one pooled connection for the transaction: BEGIN, the statements, COMMIT. A single
+   * statement is atomic by itself and goes alone (one round trip instead of three).
+   */
   async runAll(statements: readonly Statement[]): Promise<number[]> {
     const runner = this.dataSource.createQueryRunner('master');
     try {
       await runner.connect();
+      if (statements.length === 1) return [(await runner.query(statements[0].sql, statements[0].params, true)).affected ?? 0];
       await runner.startTransaction();
       try {
         const affected: number[] = [];
