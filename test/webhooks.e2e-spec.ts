@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { Socket } from 'socket.io-client';
 import { DataSource } from 'typeorm';
+import { MessagesService } from '../src/chat/messages.service';
 import { ReadState } from '../src/chat/read-state';
 import { UserEntity } from '../src/users/user.entity';
 import { WebhooksService } from '../src/webhooks/webhooks.service';
@@ -166,7 +167,7 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     expect(Date.parse(mine()[0].at) - Date.parse(first.createdAt)).toBeGreaterThanOrEqual(1000);
   }, 15_000);
 
-  it('message.unread: a read that covers the streak starts a new one; a DM read inside the delay sends nothing', async () => {
+  it('message.unread: a read that covers the streak starts a new one (also mid-streak, through unreadAfterRead); a DM read inside the delay sends nothing', async () => {
     // Read markers arrive with the rooms work; until then this test moves them through their seam.
     const marks = new Map<string, string>();
     const spy = jest
@@ -190,6 +191,16 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
       read(m5); // read inside the delay
       await sleep(2000);
       expect(unread()).toEqual(['m1', 'm3']);
+      // a read that covers the streak's first message but not all of it: the rest is a new
+      // streak (its first message's own event was dropped while m6 was unread)
+      const m6 = await dm(k, lee.user.id, 'm6');
+      await dm(k, lee.user.id, 'm7');
+      await receiver.waitFor(() => unread().length === 3, 5000);
+      read(m6);
+      await t.app.get(MessagesService).unreadAfterRead(m6.room, { id: lee.user.id, displayName: 'Lee' }, m6.id);
+      await receiver.waitFor(() => unread().length === 4, 5000);
+      await sleep(500);
+      expect(unread()).toEqual(['m1', 'm3', 'm6', 'm7']);
     } finally {
       spy.mockRestore();
     }

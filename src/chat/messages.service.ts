@@ -98,6 +98,26 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
     return !previous || this.readState.hasRead(room, recipientId, previous.id);
   }
 
+  /**
+   * For `room:read` on a DM, after the reader's marker moved to `upTo` (called by the read
+   * markers' code): the read ended the streak, so the first message after the marker from the
+   * other user, if any, starts a new one and gets its own message.unread, due its delay after
+   * it was sent (at once if that has passed). Nothing when that message has an event already.
+   */
+  async unreadAfterRead(room: string, reader: UserSummary, upTo: string): Promise<void> {
+    const config = this.webhooks.config;
+    if (!config || !this.webhooks.enabled('message.unread') || !room.startsWith('dm:')) return;
+    const next = await this.withSender()
+      .where('m.room = :room AND m.id > :upTo AND m.senderId <> :readerId', { room, upTo, readerId: reader.id })
+      .orderBy('m.id', 'ASC')
+      .limit(1)
+      .getOne();
+    if (!next || (await this.webhooks.isWaiting(unreadSubject(next.id)))) return;
+    const due = new Date(Math.max(Date.now(), next.createdAt.getTime() + config.unreadDelayMs));
+    const event = this.webhooks.eventFromViews('message.unread', { message: toView(next), recipient: toUserSummary(reader) }, { at: due, deliverAfter: due, subject: unreadSubject(next.id) });
+    await this.webhooks.store([event]);
+  }
+
   /** The outbox rows committed with a batch: message.created, and for a DM its message.unread, due later. */
   private webhookRows(inserted: MessageEntity[]): Statement[] {
     const config = this.webhooks.config;
@@ -110,7 +130,7 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.eventFromViews('message.created', { message }, { at: row.createdAt }));
       if (context.recipient && this.webhooks.enabled('message.unread')) {
         const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
-        rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due }));
+        rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due, subject: unreadSubject(row.id) }));
       }
     }
     return rows.length > 0 ? [this.webhooks.insert(rows)] : [];
@@ -160,3 +180,5 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
 }
 
 const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');
+/** The message.unread of one message, while it is stored. */
+const unreadSubject = (messageId: string) => `message.unread:${messageId}`;

@@ -162,6 +162,11 @@ export class WebhookOutbox {
     if (statements.length > 0) await this.statements.runAll(statements, now + WRITE_DEADLINE_MS);
   }
 
+  async hasSubject(subject: string): Promise<boolean> {
+    const rows = (await this.dataSource.query('SELECT id FROM webhook_events WHERE subject = ? LIMIT 1', [subject])) as unknown[];
+    return rows.length > 0;
+  }
+
   /** Events waiting (due or not), for the queue-depth gauge. */
   async depth(): Promise<number> {
     const [row] = (await this.dataSource.query('SELECT COUNT(*) AS n FROM webhook_events')) as Array<{ n: number | string }>;

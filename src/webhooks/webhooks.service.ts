@@ -109,6 +109,11 @@ export class WebhooksService {
     return this.outbox.insert(rows);
   }
 
+  /** Whether an event of `subject` is stored (waiting, due or being retried). */
+  isWaiting(subject: string): Promise<boolean> {
+    return this.outbox.hasSubject(subject);
+  }
+
   /** Deletes waiting events of `subject` (not due yet); how many there were. */
   cancel(subject: string): Promise<number> {
     return this.outbox.cancel(subject);
