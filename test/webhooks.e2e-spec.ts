@@ -249,6 +249,38 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
   }, 30_000);
 });
 
+describe('webhooks with only user.online on', () => {
+  const receiver = new WebhookReceiver();
+  let t: TestApp;
+  let database = '';
+  beforeAll(async () => {
+    await receiver.start();
+    database = await DATABASES[0].url();
+    t = await startApp(testEnv(database, webhookEnv(receiver, { WEBHOOK_EVENTS: 'user.online', WEBHOOK_OFFLINE_DELAY: '700ms' })));
+  });
+  afterAll(async () => {
+    closeAllSockets();
+    await t?.close();
+    await receiver.stop();
+    removeSqliteFile(database);
+  });
+
+  it('still sends nothing for a reload inside the offline delay, and no user.offline ever', async () => {
+    const user = await register(t.url);
+    const online = () => receiver.of('user.online').filter((e) => e.data.user.id === user.user.id);
+    (await connect(t.url, '/chat', { token: user.accessToken })).close();
+    await receiver.waitFor(() => online().length === 1);
+    const reloaded = await connect(t.url, '/chat', { token: user.accessToken });
+    await sleep(1200);
+    expect(online()).toHaveLength(1);
+    reloaded.close();
+    await sleep(1200); // gone past the delay: the next socket is online again
+    await connect(t.url, '/chat', { token: user.accessToken });
+    await receiver.waitFor(() => online().length === 2);
+    expect(receiver.received.map((r) => r.event.type)).not.toContain('user.offline');
+  }, 15_000);
+});
+
 const REDIS = process.env.TEST_REDIS_URL;
 const mysql = DATABASES.find((d) => d.name === 'mysql');
 (REDIS && mysql ? describe : describe.skip)('webhooks on two nodes (MariaDB + Redis)', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describeCause } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { SIGNATURE_HEADER } from '../protocol';
+import { SIGNATURE_HEADER, type WebhookType } from '../protocol';
 import { WorkerChannel } from '../threads/worker-channel';
 import { nextAttemptAt } from './retry-schedule';
 import { ClaimedEvent, Settlement, WebhookOutbox } from './webhook-outbox';
@@ -159,6 +159,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /** An outcome already (skipped: no longer due), or undefined to attempt it. */
   private async recheck(event: ClaimedEvent): Promise<Outcome | undefined> {
+    // Stored while its type is off (a user.offline kept only so a reconnect can cancel it, or an
+    // event stored before WEBHOOK_EVENTS changed): dropped unsent.
+    if (!this.webhooks.enabled(event.type as WebhookType)) return 'skipped';
     try {
       return (await this.webhooks.stillDue(event.type, event.body)) ? undefined : 'skipped';
     } catch (error) {

@@ -111,7 +111,9 @@ export class PresenceWebhooks implements OnModuleInit, BeforeApplicationShutdown
   }
 
   private async storeOffline(users: UserSummary[], now: number): Promise<void> {
-    if (users.length === 0 || !this.webhooks.enabled('user.offline') || !this.webhooks.config) return;
+    // Stored even when only user.online is on: a reconnect inside the delay must find it to
+    // send nothing (the worker drops it unsent when it comes due).
+    if (users.length === 0 || !this.webhooks.config) return;
     const deliverAfter = new Date(now + this.webhooks.config.offlineDelayMs);
     const rows = users.map((user) => this.webhooks.eventFromViews('user.offline', { user }, { at: new Date(now), deliverAfter, subject: offlineSubject(user.id) }));
     await this.webhooks.store(rows);
