@@ -1,20 +1,28 @@
 // Profiles Parley under the fan-out load (or, with --handshakes, under 3,000 handshakes):
 // node --cpu-prof, then where the time went, per operation.
 // node bench/profile.mjs [--handshakes]  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
+// The server runs on the bench's core budget (BENCH_SERVER_CORES, every thread pinned), the load on the other cores.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { parleyEnv, registerUsers, root, startServer } from './lib.mjs';
+import { coreBudget, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
 
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });
 const port = 3210;
 const url = `http://127.0.0.1:${port}`;
 const databaseUrl = process.env.PROFILE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'prof-')), 'app.sqlite')}`;
-const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, bcryptCost: 4 }), { port, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`] });
+const budget = coreBudget();
+pinSelf(budget.clients);
+console.log(`cores: ${budget.note}`);
+const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, bcryptCost: 4 }), {
+  port,
+  cores: budget.server,
+  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`],
+});
 const tokens = (await registerUsers(url, 100, 'profile')).map((u) => u.accessToken);
 // V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
 const loadStart = Number(process.hrtime.bigint() / 1000n);
@@ -26,7 +34,7 @@ if (process.argv.includes('--handshakes')) {
   operations = 3000;
   unit = 'handshake';
 } else {
-  const r = await fanout({ url, tokens, rooms: 10, workers: 2, sendersPerWorker: 50, inFlight: 2, durationMs: 6000 });
+  const r = await fanout({ url, tokens, rooms: 10, members: 10, senders: 10, workers: budget.clientCount, inFlight: 2, durationMs: 6000 });
   console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
   operations = r.acked;
   unit = 'send';
@@ -40,7 +48,11 @@ const files = readdirSync(out).filter((f) => f.startsWith('CPU.') && f.split('.'
 const label = (url) => (url.includes('node_modules/') ? url.replace(/.*node_modules\//, '') : url.replace(/.*\/dist\//, 'parley '));
 /** Package (or file of ours, or node: module) a frame belongs to. */
 const owner = (url) => {
-  if (url.includes('node_modules/')) return label(url).split('/').slice(0, label(url).startsWith('@') ? 2 : 1).join('/');
+  if (url.includes('node_modules/'))
+    return label(url)
+      .split('/')
+      .slice(0, label(url).startsWith('@') ? 2 : 1)
+      .join('/');
   if (url.includes('/dist/')) return label(url);
   return url.startsWith('node:') ? url : null;
 };

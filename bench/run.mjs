@@ -1,38 +1,77 @@
-// npm run bench [-- --quick]: Parley against a bare Socket.IO peer and a jwt.verify peer, same
-// load, same machine, servers side by side and measured in interleaved rounds; figures
-// appended to bench/RESULTS.md.
-import { appendFileSync, mkdtempSync } from 'node:fs';
+// npm run bench [-- --quick] [--shapes 20x5/1,2x500/all] [--targets bare,durable,sqlite,mariadb]
+//                [--in-flight 2] [--storm-shape 10x10/all] [--no-storm] [--no-idle] [--no-micro]
+// Parley against two peers — bare Socket.IO, and the simplest durable server (Socket.IO +
+// jwt.verify + a synchronous SQLite INSERT per message) — on the same core budget: every
+// server, with every thread it starts, pinned to BENCH_SERVER_CORES cores (default 1), the load
+// generators on the others. All servers run side by side and each measurement goes round all
+// of them in interleaved rounds (the median round counts), for every load shape of the sweep.
+// Tables and JSON go to bench/out/; bench/RESULTS.md explains the method.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jwt from 'jsonwebtoken';
 import { createConnection } from 'mysql2/promise';
-import { fanout } from './load/fanout.mjs';
+import { fanout, parseShape } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { BENCH_SECRETS, MEMORY_PROBE_ARGS, cpuSecondsOf, machine, memoryAfterGc, parleyEnv, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
+import {
+  BENCH_SECRETS,
+  MEMORY_PROBE_ARGS,
+  checkCpuAccounting,
+  coreBudget,
+  fsyncMs,
+  flag,
+  machine,
+  median,
+  memoryAfterGc,
+  mintAccessToken,
+  parleyEnv,
+  pinSelf,
+  post,
+  registerUsers,
+  servicePids,
+  startServer,
+  stopServer,
+  threadAffinity,
+  writeReport,
+} from './lib.mjs';
 import { run as verifyBench } from './micro/verify-token.mjs';
 import { run as guardBench } from './micro/ws-guard.mjs';
 import { run as bcryptBench } from './micro/bcrypt.mjs';
 
-const quick = process.argv.includes('--quick');
-const ROOMS = 10;
-const MEMBERS = quick ? 5 : 10;
-const DURATION = quick ? 3000 : 6000;
-const HANDSHAKES = quick ? 300 : 1000;
-const IDLE_SOCKETS = quick ? 1000 : 10_000;
+const quick = flag('quick', false) === true;
+// rooms × members / senders per room: 5, 50 and 500 members, one or two senders up to every member
+const FULL_SHAPES = '20x5/1,20x5/all,10x10/all,4x50/2,4x50/all,2x500/1,2x500/2,2x500/all';
+const QUICK_SHAPES = '4x5/1,4x5/all,2x50/2,1x500/1';
+const SHAPES = String(flag('shapes', quick ? QUICK_SHAPES : FULL_SHAPES))
+  .split(',')
+  .map(parseShape);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
+const DURATION = Number(process.env.BENCH_DURATION_MS ?? (quick ? 2000 : 6000));
+const IN_FLIGHT = Number(flag('in-flight', 2));
+const HANDSHAKES = quick ? 200 : 1000;
+const IDLE_SOCKETS = quick ? 500 : 10_000;
+const STORM_SHAPE = parseShape(String(flag('storm-shape', quick ? '4x5/all' : '10x10/all')));
+const WANTED = String(flag('targets', 'bare,durable,sqlite,mariadb')).split(',');
 const MYSQL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/parley_bench';
 
-const sign = (claims) => jwt.sign(claims, BENCH_SECRETS.JWT_ACCESS_SECRET, { algorithm: 'HS256', expiresIn: 3600, issuer: 'parley', audience: 'parley-clients' });
+const budget = coreBudget();
+pinSelf(budget.clients); // this process and every load generator it forks
+const WORKERS = Number(process.env.BENCH_LOAD_WORKERS ?? budget.clientCount);
+console.log(`cores: ${budget.note}; ${WORKERS} load-generator process(es)`);
 
-/** Registers `count` users; returns one real login token each plus `extra` minted tokens (distinct sids). */
-async function parleyTokens(url, count, extra) {
-  const users = await registerUsers(url, count);
-  const minted = Array.from({ length: extra }, (_, k) => {
-    const u = users[k % users.length].user;
-    // A real access token differs from this one only in its session id: verification never reads
-    // the database, so a fresh sid per handshake exercises exactly the same path.
-    return sign({ sub: u.id, sid: `bench-${k}`, role: 'user', name: u.displayName, ev: false, typ: 'access', jti: `j${k}` });
-  });
-  return { tokens: users.map((u) => u.accessToken), minted };
+const SOCKETS = Math.max(...SHAPES.map((s) => s.rooms * s.members), STORM_SHAPE.rooms * STORM_SHAPE.members);
+/** Distinct tokens: a round of handshakes each, one more for the warm-up, or the idle sockets. */
+const MINTED = Math.max((ROUNDS + 1) * HANDSHAKES, IDLE_SOCKETS);
+
+/** Parley: a few registered users, every socket a token of its own (distinct session ids). */
+async function parleyTokens(url) {
+  const users = (await registerUsers(url, 20)).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
+  const mint = (n, tag) => Array.from({ length: n }, (_, k) => mintAccessToken(users[k % users.length], `bench-${tag}-${k}`));
+  return { tokens: mint(SOCKETS, 'f'), minted: mint(MINTED, 'h') };
+}
+/** The peers verify the same token shape (the bare one ignores it). */
+async function peerTokens() {
+  const mint = (n, tag) => Array.from({ length: n }, (_, k) => mintAccessToken({ id: `${tag}${k}`, displayName: `peer ${k}` }, `${tag}${k}`));
+  return { tokens: mint(SOCKETS, 'u'), minted: mint(MINTED, 'm') };
 }
 
 async function freshMysql() {
@@ -45,21 +84,63 @@ async function freshMysql() {
   return MYSQL;
 }
 
-// BENCH_ROUNDS=5 for steadier medians on a noisy machine
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const fanoutLoad = (url, tokens) => ({ url, tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(tokens.length / 2), inFlight: 2, durationMs: DURATION });
-/** Distinct tokens: a round of handshakes each, one more for the warm-up, or the idle sockets. */
-const MINTED = Math.max((ROUNDS + 1) * HANDSHAKES, IDLE_SOCKETS);
-const median = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
+const probed = { ipc: true, nodeArgs: MEMORY_PROBE_ARGS, cores: budget.server };
+const tmp = () => mkdtempSync(join(tmpdir(), 'bench-db-'));
+const catalogue = {
+  bare: () => ({ name: 'bare socket.io', port: 3201, env: {}, script: 'bench/peers/bare-server.mjs', prepare: peerTokens }),
+  durable: () => ({
+    name: 'durable peer',
+    port: 3202,
+    env: { BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET, BENCH_DB_PATH: join(tmp(), 'peer.sqlite') },
+    script: 'bench/peers/bare-server.mjs',
+    prepare: peerTokens,
+  }),
+  sqlite: () => ({
+    name: 'parley sqlite',
+    port: 3203,
+    database: Promise.resolve(`sqlite:${join(tmp(), 'app.sqlite')}`),
+    script: 'dist/main.js',
+    parley: true,
+  }),
+  mariadb: () => ({
+    name: 'parley mariadb',
+    port: 3204,
+    database: freshMysql(),
+    script: 'dist/main.js',
+    parley: true,
+    services: ['mariadbd', 'mysqld'],
+  }),
+};
+const candidates = WANTED.map((w) => {
+  if (!catalogue[w]) throw new Error(`unknown target "${w}" (bare, durable, sqlite, mariadb)`);
+  const c = catalogue[w]();
+  c.database?.catch(() => undefined);
+  c.url = `http://127.0.0.1:${c.port}`;
+  c.start = async () =>
+    startServer(
+      c.script,
+      c.parley ? parleyEnv({ port: c.port, databaseUrl: await c.database, bcryptCost: 12 }) : { PORT: String(c.port), ...c.env },
+      { port: c.port, ...probed },
+    );
+  c.prepare ??= () => parleyTokens(c.url);
+  return c;
+});
 
-/** One fan-out run, with the server CPU it cost per delivered message. */
-async function measureFanout(target) {
-  const cpuBefore = cpuSecondsOf(target.server.child.pid);
-  const fan = await fanout(fanoutLoad(target.url, target.tokens));
-  // what the server spends per delivered message, whatever share of the cores the clients left it
-  fan.serverCpuUsPerDelivered = ((cpuSecondsOf(target.server.child.pid) - cpuBefore) * 1e6) / fan.delivered;
+/** One fan-out run of a shape, with the server CPU (all threads) it cost per delivered message. */
+async function measureFanout(target, shape, durationMs = DURATION) {
+  const fan = await fanout({
+    url: target.url,
+    tokens: target.tokens,
+    ...shape,
+    inFlight: IN_FLIGHT,
+    durationMs,
+    workers: WORKERS,
+    roomPrefix: `b${shape.rooms}x${shape.members}`,
+    pids: [target.server.child.pid],
+    services: target.services ? { db: servicePids(target.services) } : {},
+  });
   console.log(
-    `${target.name}: ${fan.sendsPerSec.toFixed(0)} sends/s, ${fan.deliveredPerSec.toFixed(0)} delivered/s, ack p50 ${fan.ack.p50.toFixed(1)} p99 ${fan.ack.p99.toFixed(1)} ms, e2e p50 ${fan.e2e.p50.toFixed(1)} p99 ${fan.e2e.p99.toFixed(1)} ms, failed ${fan.failed}, client CPU ${fan.clientCpuPct.toFixed(0)}%, server ${fan.serverCpuUsPerDelivered.toFixed(1)} µs per delivered`,
+    `${target.name} [${shape.label}]: ${fan.deliveredPerSec.toFixed(0)} delivered/s (${fan.sendsPerSec.toFixed(0)} sends/s), server ${fan.serverCpuUsPerDelivered.toFixed(2)} µs/delivered at ${fan.serverCpuPct.toFixed(0)}% CPU${fan.serviceCpuUsPerDelivered.db !== undefined ? ` + db ${fan.serviceCpuUsPerDelivered.db.toFixed(2)}` : ''}, e2e p50 ${fan.e2e.p50.toFixed(1)} p99 ${fan.e2e.p99.toFixed(1)} ms, ack p99 ${fan.ack.p99.toFixed(1)} ms, failed ${fan.failed}, delivered/expected ${fan.deliveryRatio.toFixed(3)}, client CPU ${fan.clientCpuPct.toFixed(0)}%`,
   );
   return fan;
 }
@@ -69,23 +150,28 @@ async function measureFanout(target) {
  * that both halves of the comparison see the same state of this shared machine.
  */
 async function measureStorm(target, email) {
-  const calm = await fanout(fanoutLoad(target.url, target.tokens));
+  const calm = await measureFanout(target, STORM_SHAPE);
   let stop = false;
   const logins = { ok: 0, refused: 0 };
   const pending = [];
   const storming = (async () => {
     while (!stop) {
-      pending.push(post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(() => logins.ok++, () => logins.refused++));
+      pending.push(
+        post(target.url, '/auth/login', { email, password: 'correct horse battery' }).then(
+          () => logins.ok++,
+          () => logins.refused++,
+        ),
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const storm = await fanout(fanoutLoad(target.url, target.tokens));
+  const storm = await measureFanout(target, STORM_SHAPE);
   stop = true;
   await storming;
   await Promise.all(pending);
   const round = { calm, storm, logins, ratio: storm.ack.p99 / calm.ack.p99 };
   console.log(
-    `${target.name}: ack p99 ${calm.ack.p99.toFixed(1)} ms without, ${storm.ack.p99.toFixed(1)} ms during a 20/s login storm (${round.ratio.toFixed(2)}×); ${calm.sendsPerSec.toFixed(0)} → ${storm.sendsPerSec.toFixed(0)} sends/s; logins ${logins.ok} ok, ${logins.refused} refused`,
+    `${target.name}: ack p99 ${calm.ack.p99.toFixed(1)} ms without, ${storm.ack.p99.toFixed(1)} ms during a 20/s login storm (${round.ratio.toFixed(2)}×); logins ${logins.ok} ok, ${logins.refused} refused`,
   );
   return round;
 }
@@ -94,140 +180,181 @@ async function measureStorm(target, email) {
  * RSS per idle socket in a fresh server process (memory the load phases left behind would
  * otherwise be reused by the sockets and hide their cost), read after a full GC both times.
  */
-async function idleMemory(start, url, tokens) {
-  const server = await start();
+async function idleMemory(target) {
+  const server = await target.start();
   try {
     const before = (await memoryAfterGc(server)).rss;
-    const idle = await handshakes({ url, tokens, hold: true, parallel: 100 });
+    const idle = await handshakes({ url: target.url, tokens: target.minted.slice(0, IDLE_SOCKETS), hold: true, parallel: 100 });
     await new Promise((r) => setTimeout(r, 1500));
     const after = (await memoryAfterGc(server)).rss;
     for (const s of idle.sockets) s.close();
-    return { rssPerSocket: (after - before) / idle.sockets.length, sockets: idle.sockets.length };
+    return { rssPerSocket: (after - before) / idle.sockets.length, idleSockets: idle.sockets.length };
   } finally {
     await stopServer(server);
   }
 }
 
-const peerTokens = async () => {
-  const tokens = Array.from({ length: ROOMS * MEMBERS }, (_, i) => sign({ sub: `u${i}` }));
-  const minted = Array.from({ length: MINTED }, (_, i) => sign({ sub: `m${i}` }));
-  return { tokens, minted };
-};
+/**
+ * Every thread the server has started by now runs on its cores only, and its process line
+ * counts them all (the CPU figures rely on both).
+ */
+function checkThreads(when) {
+  for (const [i, target] of targets.entries()) {
+    const a = threadAffinity(target.server.child.pid, budget.server);
+    const c = checkCpuAccounting(target.server.child.pid);
+    results[i].affinity = {
+      threads: Math.max(a.threads, results[i].affinity?.threads ?? 0),
+      lists: { ...results[i].affinity?.lists, ...a.lists },
+      ok: a.ok && (results[i].affinity?.ok ?? true),
+    };
+    results[i].cpuAccounting = c;
+    console.log(
+      `${target.name} ${when}: ${a.threads} threads, CPU lists ${JSON.stringify(a.lists)}${budget.pinned ? (a.ok ? ' (all pinned)' : ' — NOT ALL PINNED') : ''}; process CPU ${c.processCpuS.toFixed(2)} s, sum of its live threads ${c.sumOfThreadsCpuS.toFixed(2)} s (covered: ${c.covers})`,
+    );
+  }
+}
 
-/** Every server runs with the memory probe, so RSS is read after a full GC. */
-const probed = { ipc: true, nodeArgs: MEMORY_PROBE_ARGS };
-const peer = (name, port, env) => ({
-  name,
-  url: `http://127.0.0.1:${port}`,
-  start: () => startServer('bench/peers/bare-server.mjs', { PORT: String(port), ...env }, { port, ...probed }),
-  prepare: peerTokens,
-});
-const parley = (name, port, database) => ({
-  name,
-  url: `http://127.0.0.1:${port}`,
-  start: async () => startServer('dist/main.js', parleyEnv({ port, databaseUrl: await database, bcryptCost: 12 }), { port, ...probed }),
-  prepare: () => parleyTokens(`http://127.0.0.1:${port}`, ROOMS * MEMBERS, MINTED),
-});
-const sqliteUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-db-')), 'app.sqlite')}`;
-const mysqlUrl = freshMysql();
-mysqlUrl.catch(() => undefined);
-const candidates = [
-  peer('bare socket.io', 3201, {}),
-  peer('jwt.verify peer', 3202, { BENCH_JWT_SECRET: BENCH_SECRETS.JWT_ACCESS_SECRET }),
-  parley('parley sqlite', 3203, Promise.resolve(sqliteUrl)),
-  parley('parley mariadb', 3204, mysqlUrl),
-];
-
-// Every server runs side by side and each measurement goes round all of them ROUNDS times,
-// the median round counting: a burst of noise on this shared machine then spoils one round of
-// one target instead of a target's whole figure.
 const targets = [];
 for (const candidate of candidates) {
+  let server;
   try {
-    const server = await candidate.start();
-    targets.push({ ...candidate, server, ...(await candidate.prepare()) });
+    server = await candidate.start();
+    targets.push(Object.assign(candidate, { server }, await candidate.prepare()));
   } catch (error) {
+    if (server) await stopServer(server);
     console.log(`${candidate.name} skipped: ${error.message.split('\n')[0]}`);
   }
 }
-const results = targets.map((t) => ({ name: t.name, hsRounds: [], fanRounds: [] }));
+const results = targets.map((t) => ({ name: t.name, hsRounds: [], fan: Object.fromEntries(SHAPES.map((s) => [s.label, []])) }));
 try {
   // One untimed pass of each load per server first: JIT and pool warm-up is not what we compare.
   console.log('\n== warm-up (not counted) ==');
   for (const target of targets) {
     await handshakes({ url: target.url, tokens: target.minted.slice(ROUNDS * HANDSHAKES, (ROUNDS + 1) * HANDSHAKES) });
-    await fanout({ ...fanoutLoad(target.url, target.tokens), durationMs: DURATION / 2 });
+    await measureFanout(
+      target,
+      SHAPES.reduce((a, s) => (s.rooms * s.members * s.senders > a.rooms * a.members * a.senders ? s : a)),
+      DURATION / 2,
+    );
   }
+  checkThreads('after the warm-up');
   console.log(`\n== handshakes: ${ROUNDS} rounds of ${HANDSHAKES} ==`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, target] of targets.entries()) {
       const hs = await handshakes({ url: target.url, tokens: target.minted.slice(round * HANDSHAKES, (round + 1) * HANDSHAKES) });
-      console.log(`${target.name}: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`);
+      console.log(
+        `${target.name}: ${hs.perSec.toFixed(0)}/s, connect p50 ${hs.connect.p50.toFixed(1)} ms p99 ${hs.connect.p99.toFixed(1)} ms, failures ${hs.failures}`,
+      );
+      delete hs.sockets;
       results[i].hsRounds.push(hs);
     }
   }
-  console.log(`\n== fan-out: ${ROUNDS} rounds ==`);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, target] of targets.entries()) results[i].fanRounds.push(await measureFanout(target));
+  for (const shape of SHAPES) {
+    console.log(`\n== fan-out ${shape.label}: ${ROUNDS} rounds of ${DURATION / 1000} s ==`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, target] of targets.entries()) results[i].fan[shape.label].push(await measureFanout(target, shape));
+    }
   }
-  console.log(`\n== login storm: ${ROUNDS} rounds, each the fan-out without and then with the storm ==`);
-  const stormers = await Promise.all(
-    targets.map(async (target) =>
-      target.name.startsWith('parley')
-        ? (await post(target.url, '/auth/register', { email: `storm${Date.now()}@example.com`, password: 'correct horse battery', displayName: 'Storm' })).user.email
-        : null,
-    ),
-  );
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, target] of targets.entries()) if (stormers[i]) (results[i].stormRounds ??= []).push(await measureStorm(target, stormers[i]));
+  if (flag('no-storm', false) !== true && targets.some((t) => t.parley)) {
+    console.log(`\n== login storm (${STORM_SHAPE.label}): ${ROUNDS} rounds, each the fan-out without and then with the storm ==`);
+    const stormers = await Promise.all(
+      targets.map(async (target) => (target.parley ? (await registerUsers(target.url, 1, 'storm'))[0].user.email : null)),
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, target] of targets.entries()) if (stormers[i]) (results[i].stormRounds ??= []).push(await measureStorm(target, stormers[i]));
+    }
   }
+  // the bcrypt threads start with the first login: check again once everything has run
+  checkThreads('at the end');
 } finally {
   for (const target of targets) await stopServer(target.server);
 }
-console.log('\n== idle sockets ==');
-for (const [i, target] of targets.entries()) {
-  const idle = await idleMemory(target.start, target.url, target.minted.slice(0, IDLE_SOCKETS));
-  console.log(`${target.name}: RSS per idle socket ${(idle.rssPerSocket / 1024).toFixed(1)} KiB over ${idle.sockets} sockets`);
-  Object.assign(results[i], idle);
+if (flag('no-idle', false) !== true) {
+  console.log('\n== idle sockets ==');
+  for (const [i, target] of targets.entries()) {
+    Object.assign(results[i], await idleMemory(target));
+    console.log(`${target.name}: RSS per idle socket ${(results[i].rssPerSocket / 1024).toFixed(1)} KiB over ${results[i].idleSockets} sockets`);
+  }
 }
 for (const r of results) {
   r.hs = median(r.hsRounds, (h) => h.perSec);
-  r.fan = median(r.fanRounds, (f) => f.deliveredPerSec);
+  r.fanMedian = Object.fromEntries(Object.entries(r.fan).map(([label, runs]) => [label, median(runs, (f) => f.deliveredPerSec)]));
   if (r.stormRounds) r.storm = median(r.stormRounds, (s) => s.ratio);
 }
+const micro = flag('no-micro', false) === true ? null : { verify: verifyBench(), guard: guardBench(), bcrypt: await bcryptBench([12]) };
 
-const verify = verifyBench();
-const guard = guardBench();
-const bcrypt = await bcryptBench([12]);
-
-const [bareR, jwtR] = results;
-const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
+// ---- report ----
 const m = machine();
+const byName = (name) => results.find((r) => r.name === name);
+const bare = byName('bare socket.io');
+const durable = byName('durable peer');
+const x = (a, b) => (b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '–');
+const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const lines = [
-  `\n## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run`,
+  `## ${m.date.slice(0, 10)} — ${quick ? 'quick' : 'full'} run (\`npm run bench\`)`,
   '',
-  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}.`,
-  `Load: ${ROOMS} rooms × ${MEMBERS} members, every member sending flat out with 2 sends in flight for ${DURATION / 1000} s, 2 load-generator processes; ${HANDSHAKES} handshakes with distinct tokens, 50 in parallel. Servers run side by side, each gets one untimed warm-up pass of both loads, then each measurement goes round all of them ${ROUNDS} times; the table shows each target's median round (by handshakes/s, by delivered/s; the login storm's by its ratio to the fan-out run just before it, without the storm); ${IDLE_SOCKETS} idle sockets for RSS (in a fresh server process, RSS read after a full GC before and after).`,
+  `Machine: ${m.cpu}, ${m.memory}, Node ${m.node}; commit ${m.commit}; load average at start ${m.load}. Cores: ${budget.note}; ${WORKERS} load-generator process(es). fdatasync of a rewritten 4 KiB block in the temporary directory (where the SQLite files are): ${fsyncMs().toFixed(2)} ms median.`,
+  `Fan-out: ${IN_FLIGHT} sends in flight per sender, ${DURATION / 1000} s per run, ${ROUNDS} interleaved round(s) per shape after one untimed warm-up pass; each cell is the target's median round by delivered/s. Server CPU is utime + stime of the server process (every thread) over the send window; "+ db" is MariaDB's own CPU (not pinned, outside the budget).`,
   '',
-  '| target | handshakes/s | connect p50 / p99 ms | sends/s (acked) | delivered/s | ack p50 / p99 ms | e2e p50 / p99 ms | client CPU | server CPU µs per delivered | p99 during login storm | RSS/socket KiB |',
+  '| shape (rooms × members, senders/room) | target | delivered/s | sends/s | server CPU µs / delivered | + db µs | server CPU | e2e p50 / p99 ms | ack p50 / p99 ms | client CPU | delivered / expected |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...results.map(
-    (r) =>
-      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${r.hs.connect.p50.toFixed(1)} / ${r.hs.connect.p99.toFixed(1)} | ${r.fan.sendsPerSec.toFixed(0)} | ${r.fan.deliveredPerSec.toFixed(0)} | ${r.fan.ack.p50.toFixed(1)} / ${r.fan.ack.p99.toFixed(1)} | ${r.fan.e2e.p50.toFixed(1)} / ${r.fan.e2e.p99.toFixed(1)} | ${r.fan.clientCpuPct.toFixed(0)}% | ${r.fan.serverCpuUsPerDelivered.toFixed(1)} | ${r.storm ? `${r.storm.storm.ack.p99.toFixed(1)} (${r.storm.calm.ack.p99.toFixed(1)} without)` : '–'} | ${(r.rssPerSocket / 1024).toFixed(1)} |`,
+  ...SHAPES.flatMap((shape) =>
+    results.map((r) => {
+      const f = r.fanMedian[shape.label];
+      return `| ${shape.label} | ${r.name} | ${f.deliveredPerSec.toFixed(0)} | ${f.sendsPerSec.toFixed(0)} | ${f2(f.serverCpuUsPerDelivered)} | ${f.serviceCpuUsPerDelivered.db === undefined ? '–' : f2(f.serviceCpuUsPerDelivered.db)} | ${f.serverCpuPct.toFixed(0)}% | ${f1(f.e2e.p50)} / ${f1(f.e2e.p99)} | ${f1(f.ack.p50)} / ${f1(f.ack.p99)} | ${f.clientCpuPct.toFixed(0)}% | ${f.deliveryRatio.toFixed(3)} |`;
+    }),
   ),
   '',
-  `Every round, delivered/s: ${results.map((r) => `${r.name} ${r.fanRounds.map((f) => f.deliveredPerSec.toFixed(0)).join(', ')}`).join('; ')}. Handshakes/s: ${results.map((r) => `${r.name} ${r.hsRounds.map((h) => h.perSec.toFixed(0)).join(', ')}`).join('; ')}.`,
+  'Parley against the peers, per shape (targets: delivered/s ≥ 0.9× bare, server CPU per delivered ≤ 1.25× bare, e2e p99 ≤ 1.3× bare, and ahead of the durable peer on delivered/s and p99):',
   '',
-  'Ratios (Parley / peer) against the targets:',
+  '| shape | target | delivered/s ÷ bare | CPU/delivered ÷ bare | e2e p99 ÷ bare | ack p99 ÷ bare | delivered/s ÷ durable | CPU/delivered ÷ durable | e2e p99 ÷ durable |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...SHAPES.flatMap((shape) =>
+    results
+      .filter((r) => r !== bare && r !== durable)
+      .map((r) => {
+        const f = r.fanMedian[shape.label];
+        const b = bare?.fanMedian[shape.label];
+        const d = durable?.fanMedian[shape.label];
+        return `| ${shape.label} | ${r.name} | ${x(f.deliveredPerSec, b?.deliveredPerSec)} | ${x(f.serverCpuUsPerDelivered, b?.serverCpuUsPerDelivered)} | ${x(f.e2e.p99, b?.e2e.p99)} | ${x(f.ack.p99, b?.ack.p99)} | ${x(f.deliveredPerSec, d?.deliveredPerSec)} | ${x(f.serverCpuUsPerDelivered, d?.serverCpuUsPerDelivered)} | ${x(f.e2e.p99, d?.e2e.p99)} |`;
+      }),
+  ),
   '',
-  ...results
-    .filter((r) => r.name.startsWith('parley'))
-    .flatMap((r) => [
-      `- ${r.name}: handshakes/s ${ratio(r.hs.perSec, jwtR.hs.perSec)}× jwt peer (target ≥ 0.8); delivered/s ${ratio(r.fan.deliveredPerSec, bareR.fan.deliveredPerSec)}× bare (≥ 0.9, every message stored before its ack; server CPU per delivered message ${ratio(r.fan.serverCpuUsPerDelivered, bareR.fan.serverCpuUsPerDelivered)}×); ack p99 ${ratio(r.fan.ack.p99, bareR.fan.ack.p99)}× bare (≤ 1.5); RSS/socket ${ratio(r.rssPerSocket, bareR.rssPerSocket)}× bare (≤ 1.3); p99 in login storm ${r.storm?.ratio.toFixed(2)}× without, median round (≤ 2; every round: ${r.stormRounds?.map((s) => s.ratio.toFixed(2)).join(', ')}; logins in that round: ${r.storm?.logins.ok} ok, ${r.storm?.logins.refused} refused with 503).`,
-    ]),
+  `Handshakes (${HANDSHAKES} with distinct tokens, 50 in parallel, median of ${ROUNDS}), the login storm (${STORM_SHAPE.label}, 20 logins/s at bcrypt cost 12, ack p99 against the run just before without it, median round) and RSS per idle socket (${IDLE_SOCKETS} sockets in a fresh process, after a full GC):`,
   '',
-  `Micro: access-token verification + revocation check p50 ${verify.keyObject.p50.toFixed(2)} µs with a KeyObject (${verify.stringSecret.p50.toFixed(1)} µs with a string secret); WsJwtGuard per event p50 ${guard.p50.toFixed(3)} µs; bcrypt cost 12 compare (one login) p50 ${bcrypt[12].p50.toFixed(0)} ms.`,
+  '| target | handshakes/s | connect p50 / p99 ms | ack p99 in login storm (without) ms | storm ratio (every round) | RSS / idle socket KiB | threads, all pinned |',
+  '|---|---|---|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${r.hs.perSec.toFixed(0)} | ${f1(r.hs.connect.p50)} / ${f1(r.hs.connect.p99)} | ${r.storm ? `${f1(r.storm.storm.ack.p99)} (${f1(r.storm.calm.ack.p99)})` : '–'} | ${r.storm ? `${r.storm.ratio.toFixed(2)}× (${r.stormRounds.map((s) => s.ratio.toFixed(2)).join(', ')})` : '–'} | ${r.rssPerSocket === undefined ? '–' : (r.rssPerSocket / 1024).toFixed(1)} | ${r.affinity.threads}, ${budget.pinned ? (r.affinity.ok ? 'yes' : `NO ${JSON.stringify(r.affinity.lists)}`) : 'not pinned'} |`,
+  ),
+  '',
+  `Every round, delivered/s: ${SHAPES.map((s) => `${s.label}: ${results.map((r) => `${r.name} ${r.fan[s.label].map((f) => f.deliveredPerSec.toFixed(0)).join(', ')}`).join('; ')}`).join(' — ')}.`,
+  ...(micro
+    ? [
+        '',
+        `Micro: access-token verification + revocation check p50 ${micro.verify.keyObject.p50.toFixed(2)} µs with a KeyObject (${micro.verify.stringSecret.p50.toFixed(1)} µs with a string secret); WsJwtGuard per event p50 ${micro.guard.p50.toFixed(3)} µs; bcrypt cost 12 compare p50 ${micro.bcrypt[12].p50.toFixed(0)} ms.`,
+      ]
+    : []),
 ];
-appendFileSync(join(root, 'bench', 'RESULTS.md'), `${lines.join('\n')}\n`);
-console.log(lines.join('\n'));
+const markdown = lines.join('\n');
+const files = writeReport(quick ? 'bench-quick' : 'bench', markdown, {
+  machine: m,
+  budget,
+  config: {
+    quick,
+    shapes: SHAPES,
+    rounds: ROUNDS,
+    durationMs: DURATION,
+    inFlight: IN_FLIGHT,
+    handshakes: HANDSHAKES,
+    idleSockets: IDLE_SOCKETS,
+    stormShape: STORM_SHAPE,
+    workers: WORKERS,
+  },
+  results,
+  micro,
+});
+console.log(`\n${markdown}\n\nwritten: ${files.md}, ${files.json}`);
 process.exit(0);

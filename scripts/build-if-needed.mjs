@@ -1,25 +1,26 @@
 #!/usr/bin/env node
-// `npm start` on a fresh clone: build once, then only when a source file is newer than the build.
+// `npm install` (its prepare script) and the benchmarks: build when the build is missing or
+// older than the sources. Skipped where the build tools are not installed (`npm ci
+// --omit=dev`, the image's runtime stage): there the build comes from elsewhere.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildState } from './build-state.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const outputs = [join(root, 'dist/main.js'), join(root, 'client-demo/dist/index.html')];
-
-function newest(dir) {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+if (!existsSync(join(root, 'node_modules/@nestjs/cli'))) {
+  console.log('Parley: build tools not installed (production dependencies only); not building.');
+} else {
+  const state = buildState(root);
+  if (state !== 'current') {
+    console.log(state === 'missing' ? 'Building Parley…' : 'Building Parley (sources changed since the last build)…');
+    try {
+      execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+    } catch (error) {
+      // A broken build must not fail `npm install` (the packages are in place; npm start
+      // refuses until `npm run build` succeeds). Elsewhere (benchmarks) it stops.
+      if (process.env.npm_lifecycle_event !== 'prepare') throw error;
+      console.error('Parley: the build failed (above); npm install is done. Fix it and run `npm run build`.');
+    }
   }
-  return latest;
-}
-
-const builtAt = Math.min(...outputs.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
-const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'client-demo')));
-if (builtAt === 0 || sourcesAt > builtAt) {
-  console.log('Building Parley (sources changed since the last build)…');
-  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
 }

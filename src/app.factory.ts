@@ -2,7 +2,6 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -10,28 +9,49 @@ import { AppModule } from './app.module';
 import { setupApiDocuments } from './docs/api-documents';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisService } from './redis/redis.service';
+import type { Logger as PinoInstance } from 'pino';
 import { AppConfig } from './config/app-config';
-import { AppConfigOptions } from './config/config.module';
+import { AppConfigOptions, loadConfig } from './config/config.module';
+import { createRootLogger, nestLogger, requestLog } from './logging/logging';
 import { isOriginAllowed } from './realtime/origin-policy';
 import { ParleyIoAdapter } from './realtime/parley-io.adapter';
 
 export const CLIENT_DIST = resolve(__dirname, '..', 'client-demo', 'dist');
 
-/** Builds the whole application (not listening yet). Used by main.ts and the e2e tests. */
+/** What the app is made from: the validated configuration and the root logger. */
+export interface Boot {
+  config: AppConfig;
+  logger: PinoInstance;
+}
+
+/**
+ * Loads the configuration and makes the logger, before Nest starts: a configuration error
+ * then reaches main.ts as a plain message instead of being logged by Nest's exception zone,
+ * and start-up (waiting for dependencies) already logs in the final format.
+ */
+export async function boot(options: AppConfigOptions = {}): Promise<Boot> {
+  const config = await loadConfig(options);
+  return { config, logger: createRootLogger(config) };
+}
+
+/** Builds the whole application (not listening yet). Used by the e2e tests. */
 export async function createApp(options: AppConfigOptions = {}): Promise<NestExpressApplication> {
-  // Built before Nest starts: a configuration error then reaches main.ts as a plain message
-  // instead of being logged with a stack trace by Nest's exception zone.
-  const root = AppModule.forRoot(options);
-  const app = await NestFactory.create<NestExpressApplication>(root, {
-    bufferLogs: true,
+  return createAppFrom(await boot(options));
+}
+
+/** Builds the whole application from a boot (not listening yet). Used by main.ts. */
+export async function createAppFrom({ config, logger }: Boot): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: nestLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
-  const config = app.get(AppConfig);
 
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // First of all: every request that reaches Express gets an id and one log line, even one
+  // refused by the body parser or the router.
+  app.use(requestLog(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -46,7 +66,9 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
   app.enableCors({
     origin: (origin, callback) => callback(null, origin !== undefined && isOriginAllowed(config, origin, null)),
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    // Browsers may read the request id (to quote it in a bug report) and when to retry a 503.
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
   const ioAdapter = new ParleyIoAdapter(app, config, app.get(MetricsService));
@@ -65,8 +87,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestExp
     new NestLogger('Bootstrap').warn(`Demo client not built (${CLIENT_DIST} missing): run npm run build`);
   }
 
-  setupApiDocuments(app);
-
-  app.enableShutdownHooks();
+  if (config.docsEnabled) setupApiDocuments(app);
+  // Signals are handled by main.ts (readiness drains for SHUTDOWN_GRACE before app.close()).
   return app;
 }

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppError } from './common/errors';
+import { DependencyUnreachableError } from './common/wait-for';
 import { ConfigError } from './config/app-config';
-import { AppConfigModule } from './config/config.module';
+import { AppConfigModule, loadConfig } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
@@ -15,7 +16,7 @@ Commands:
 
 Uses the same configuration (DATABASE_URL, .env) as the server.`;
 
-@Module({ imports: [AppConfigModule.forRoot(), DatabaseModule, UsersModule] })
+@Module({})
 class CliModule {}
 
 async function main(argv: string[]): Promise<number> {
@@ -24,7 +25,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'] });
+  const config = await loadConfig();
+  const app = await NestFactory.createApplicationContext(
+    { module: CliModule, imports: [AppConfigModule.forRoot(config), DatabaseModule, UsersModule] },
+    { logger: ['error'] },
+  );
   try {
     const user = await app.get(UsersService).setRole(args[0], args[1]);
     process.stdout.write(`${user.email} is now ${user.role}. Tokens issued before keep the old role until they expire (at most JWT_ACCESS_TTL).\n`);
@@ -37,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof AppError || error instanceof ConfigError) {
+    if (error instanceof AppError || error instanceof ConfigError || error instanceof DependencyUnreachableError) {
       process.stderr.write(`${error.message}\n`);
     } else {
       new Logger('cli').error(error instanceof Error ? (error.stack ?? error.message) : String(error));

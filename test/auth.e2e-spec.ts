@@ -213,7 +213,7 @@ describe('REST operations and limits', () => {
         'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'POST /auth/logout-all',
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
-        'GET /rooms/{room}/messages', 'GET /health', 'GET /metrics',
+        'GET /rooms/{room}/messages', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json',
       ].sort(),
     );
   });

@@ -8,9 +8,11 @@ import { root, summarize } from '../lib.mjs';
 const require = createRequire(import.meta.url);
 const { loadAppConfig } = require(`${root}dist/config/app-config.js`);
 const { TokenService, assertAccessClaims } = require(`${root}dist/auth/token.service.js`);
+const { LocalKeys } = require(`${root}dist/identity/local-keys.js`);
 
 const config = loadAppConfig({ JWT_ACCESS_SECRET: 'a'.repeat(48), JWT_REFRESH_SECRET: 'r'.repeat(48), LOG_LEVEL: 'silent' });
-const tokens = new TokenService(config);
+const tokens = new TokenService(config, new LocalKeys(config));
+const stringSecretOptions = { algorithms: ['HS256'], issuer: config.jwt.issuer, audience: config.jwt.audience, clockTolerance: 0 };
 const ended = new Map(Array.from({ length: 10_000 }, (_, i) => [`ended-${i}`, Date.now() + 60_000]));
 const token = tokens.signAccess({ userId: 'u', sid: 'live-session', role: 'user', displayName: 'Bench', emailVerified: true }).token;
 
@@ -19,7 +21,7 @@ function parleyVerify() {
   if (ended.has(claims.sid)) throw new Error('ended');
 }
 function stringSecretVerify() {
-  const claims = assertAccessClaims(jwt.verify(token, config.jwt.accessSecret, tokens.accessVerifyOptions));
+  const claims = assertAccessClaims(jwt.verify(token, config.jwt.accessSecret, stringSecretOptions));
   if (ended.has(claims.sid)) throw new Error('ended');
 }
 

@@ -1,16 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { JwtPayload } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/errors';
+import { decodeJws, DecodedJws } from '../identity/jws';
+import { ExternalUsersService } from '../identity/external-users.service';
+import { OidcVerifier } from '../identity/oidc-verifier';
 import { RevocationService } from '../sessions/revocation.service';
 import { UsersService } from '../users/users.service';
-import { Principal } from './principal';
-import { assertAccessClaims, TokenService } from './token.service';
+import { ExternalPrincipal, Principal } from './principal';
+import { TokenService } from './token.service';
 
 /**
- * The one authentication path for REST and Socket.IO: the HTTP guard (through passport-jwt,
- * which verifies with the same key and options) and the handshake middleware both end here.
- * Everything but the unverified-email check is in memory.
+ * The one authentication path for REST (JwtAuthGuard), the Socket.IO handshake and
+ * `auth:refresh`: Parley's own access tokens and, when configured, the external OpenID
+ * provider's. A Parley token is verified in memory; an external one too once its key and its
+ * user are cached (the first sight of a user writes its row, an unknown `kid` may read the
+ * provider's JWKS). `assertActive` is the per-event check, always in memory.
  */
 @Injectable()
 export class AccessAuthService {
@@ -19,26 +23,34 @@ export class AccessAuthService {
     private readonly revocation: RevocationService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
+    private readonly oidc: OidcVerifier,
+    private readonly externalUsers: ExternalUsersService,
   ) {}
 
-  /** Verifies a raw access token (signature, alg, iss, aud, exp, type) and its session. */
-  authenticate(token: string | undefined | null): Principal {
+  /** Verifies a raw access token (signature, alg, iss, aud, exp, type) and that it still holds. */
+  async authenticate(token: string | undefined | null): Promise<Principal> {
     if (!token) throw new AppError('TOKEN_MISSING', 'An access token is required');
-    return this.principalFromClaims(this.tokens.verifyAccess(token));
+    let jws: DecodedJws;
+    try {
+      jws = decodeJws(token);
+    } catch {
+      throw new AppError('TOKEN_INVALID', 'Invalid access token');
+    }
+    // The unverified `iss` only routes the token to its verifier, which checks it again.
+    const principal = this.oidc.issuer !== null && jws.payload.iss === this.oidc.issuer ? await this.external(jws) : this.local(jws);
+    this.assertActive(principal);
+    return principal;
   }
 
-  /** For claims whose signature was already verified with `TokenService.accessVerifyOptions`. */
-  principalFromClaims(payload: JwtPayload): Principal {
-    const claims = assertAccessClaims(payload);
-    if (this.revocation.isEnded(claims.sid)) throw new AppError('SESSION_REVOKED', 'The session has ended');
-    return {
-      id: claims.sub,
-      sid: claims.sid,
-      role: claims.role,
-      displayName: claims.name,
-      emailVerified: claims.ev,
-      expiresAt: claims.exp * 1000,
-    };
+  /**
+   * From memory only, on every request and socket event: the session has not ended.
+   * Blocking (server API, branch `api`) adds its in-memory check here, for both kinds:
+   * external principals have no session to end, so only that check refuses them.
+   */
+  assertActive(principal: Principal): void {
+    if (principal.kind === 'session' && this.revocation.isEnded(principal.sid)) {
+      throw new AppError('SESSION_REVOKED', 'The session has ended');
+    }
   }
 
   /**
@@ -53,5 +65,33 @@ export class AccessAuthService {
       return;
     }
     throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first');
+  }
+
+  private local(jws: DecodedJws): Principal {
+    const claims = this.tokens.verifyDecodedAccess(jws);
+    return {
+      kind: 'session',
+      id: claims.sub,
+      sid: claims.sid,
+      role: claims.role,
+      displayName: claims.name,
+      emailVerified: claims.ev,
+      expiresAt: claims.exp * 1000,
+    };
+  }
+
+  private async external(jws: DecodedJws): Promise<ExternalPrincipal> {
+    const claims = await this.oidc.verify(jws);
+    const user = await this.externalUsers.userFor(claims);
+    return {
+      kind: 'external',
+      id: user.id,
+      sid: null,
+      role: user.role,
+      displayName: user.displayName,
+      // The provider vouches for the account; Parley has no mail to verify for it.
+      emailVerified: true,
+      expiresAt: claims.exp * 1000,
+    };
   }
 }

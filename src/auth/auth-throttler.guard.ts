@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { decode } from 'jsonwebtoken';
+import { decodeJws } from '../identity/jws';
 import { AppError } from '../common/errors';
 import { Principal } from './principal';
 
@@ -22,8 +22,8 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     const refreshToken = field('refreshToken');
     if (refreshToken) {
       // Unverified decode only picks the bucket; the route verifies the token itself.
-      const claims = decode(refreshToken, { json: true });
-      if (typeof claims?.sid === 'string') return `session:${claims.sid}`;
+      const sid = unverifiedSid(refreshToken);
+      if (sid) return `session:${sid}`;
     }
     if (req.user) return `user:${req.user.id}`;
     const email = (field('email') ?? '').trim().toLowerCase();
@@ -36,5 +36,14 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   ): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     throw new AppError('RATE_LIMITED', `Too many attempts; try again in ${seconds} s`);
+  }
+}
+
+function unverifiedSid(token: string): string | null {
+  try {
+    const { sid } = decodeJws(token).payload;
+    return typeof sid === 'string' ? sid : null;
+  } catch {
+    return null;
   }
 }

@@ -70,6 +70,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiAnswer(204, undefined, 'The session ends on REST and on every socket, on every node')
+  @ApiErrors([400, 'Sign out at your identity provider (a token of the external provider has no Parley session)'])
   logout(@CurrentUser() user: Principal): Promise<void> {
     return this.auth.logout(user);
   }

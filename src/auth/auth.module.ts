@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
+import { IdentityModule } from '../identity/identity.module';
 import { FailoverThrottlerStorage } from '../redis/failover-throttler.storage';
 import { RedisService } from '../redis/redis.service';
 import { MailModule } from '../mail/mail.module';
@@ -13,13 +13,12 @@ import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
-import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 
 @Module({
   imports: [
-    PassportModule,
+    IdentityModule,
     UsersModule,
     SessionsModule,
     MailModule,
@@ -38,7 +37,6 @@ import { TokenService } from './token.service';
     AccessAuthService,
     PasswordHasher,
     AuthService,
-    JwtStrategy,
     AuthThrottlerGuard,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],

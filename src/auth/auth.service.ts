@@ -51,6 +51,7 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Sign out at your identity provider');
     await this.sessions.end(principal.sid, 'logout');
   }
 
@@ -71,10 +72,12 @@ export class AuthService {
       throw new AppError('INVALID_CREDENTIALS', 'Current password is incorrect');
     }
     await this.users.setPasswordHash(principal.id, await this.passwords.hash(dto.newPassword));
-    await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid);
+    await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid ?? undefined);
   }
 
+  /** None for a token of the external provider: it has no Parley session. */
   async listSessions(principal: Principal): Promise<SessionInfo[]> {
+    if (principal.kind === 'external') return [];
     const sessions = await this.sessions.listActive(principal.id);
     return sessions.map((s) => ({
       id: s.id,
@@ -106,8 +109,9 @@ export class AuthService {
    */
   forgotPassword(email: string): void {
     setImmediate(() => {
-      void this.users.findByEmail(email).then(
-        (user) => user && this.mailer.sendPasswordReset(user),
+      // A user of the external provider has no local password and gets none this way.
+      void this.users.findByEmailWithPassword(email).then(
+        (user) => user?.passwordHash && this.mailer.sendPasswordReset(user),
         (error: unknown) => this.mailer.reportBackgroundFailure('password reset lookup', error),
       );
     });

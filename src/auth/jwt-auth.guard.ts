@@ -1,45 +1,36 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AppError } from '../common/errors';
 import { ALLOW_UNVERIFIED, IS_PUBLIC } from '../common/route-metadata';
 import { AccessAuthService } from './access-auth.service';
 import { Principal } from './principal';
-import { tokenError } from './token.service';
 
 /**
- * Global HTTP guard: bearer token (passport-jwt + AccessAuthService), then the
- * email-verification rule. `@Public()` routes skip it.
+ * Global HTTP guard: the bearer token through AccessAuthService (the same path as the
+ * Socket.IO handshake), then the email-verification rule. `@Public()` routes skip it.
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly accessAuth: AccessAuthService,
-  ) {
-    super();
-  }
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
-    const principal = context.switchToHttp().getRequest<Request & { user: Principal }>().user;
+    const request = context.switchToHttp().getRequest<Request & { user?: Principal }>();
+    const principal = await this.accessAuth.authenticate(bearerToken(request.headers.authorization));
+    request.user = principal;
     if (!this.reflector.getAllAndOverride<boolean>(ALLOW_UNVERIFIED, targets)) {
       await this.accessAuth.assertEmailVerified(principal);
     }
     return true;
   }
+}
 
-  override handleRequest<T>(error: unknown, user: T, info: unknown): T {
-    if (error) throw tokenError(error);
-    if (!user) {
-      if (info instanceof Error && info.message === 'No auth token') {
-        throw new AppError('TOKEN_MISSING', 'A bearer access token is required');
-      }
-      throw tokenError(info);
-    }
-    return user;
-  }
+/** `Authorization: Bearer <token>` (scheme case-insensitive), else null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match ? match[1] : null;
 }

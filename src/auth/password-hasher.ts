@@ -56,10 +56,13 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     return this.limiter.run(() => this.hashOn(this.idleThread(), password));
   }
 
-  /** Constant work whether or not there is a hash; never accepts an over-long password. */
+  /**
+   * Constant work whether or not there is a hash (an empty one is a user without a local
+   * password, e.g. from an external identity provider); never accepts an over-long password.
+   */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = await this.limiter.run(() => this.idleThread().call({ op: 'compare', password, hash: hash ?? this.dummyHash }));
-    return matches === true && hash != null && Buffer.byteLength(password, 'utf8') <= LIMITS.passwordMaxBytes;
+    const matches = await this.limiter.run(() => this.idleThread().call({ op: 'compare', password, hash: hash || this.dummyHash }));
+    return matches === true && !!hash && Buffer.byteLength(password, 'utf8') <= LIMITS.passwordMaxBytes;
   }
 
   private async hashOn(thread: WorkerChannel<HashRequest, string | boolean>, password: string): Promise<string> {

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
-import jwt, { JsonWebTokenError, JwtPayload, TokenExpiredError, VerifyOptions } from 'jsonwebtoken';
+import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
+import { checkTimes, hasAudience } from '../identity/claims';
+import { decodeJws, DecodedJws, signJws, verifyJwsSignature } from '../identity/jws';
+import { KeyRing, LocalKeys } from '../identity/local-keys';
 import type { Role } from '../protocol';
-
-/** One fixed algorithm for both token kinds; `none` and every other algorithm are refused. */
-const ALGORITHM = 'HS256' as const;
 
 export interface AccessClaims {
   sub: string;
@@ -46,35 +45,22 @@ export interface IssuedToken {
 }
 
 /**
- * Signs and verifies JWTs. Keys are `KeyObject`s made once at boot: with a string secret,
- * jsonwebtoken re-imports the key on every call (~40x slower verification).
+ * Signs and verifies Parley's JWTs. Keys are `KeyObject`s made once at boot (LocalKeys): with a
+ * string secret, jsonwebtoken re-imported the key on every call (~40x slower verification).
+ * Each token's `kid` picks its one key (current or previous), whose algorithm is pinned.
  */
 @Injectable()
 export class TokenService {
-  private readonly accessKey: KeyObject;
-  private readonly refreshKey: KeyObject;
-  /** Shared with the passport strategy so REST and sockets verify identically. */
-  readonly accessVerifyOptions: VerifyOptions;
-  private readonly refreshVerifyOptions: VerifyOptions;
-
-  constructor(private readonly config: AppConfig) {
-    this.accessKey = createSecretKey(Buffer.from(config.jwt.accessSecret, 'utf8'));
-    this.refreshKey = createSecretKey(Buffer.from(config.jwt.refreshSecret, 'utf8'));
-    const common = { algorithms: [ALGORITHM], issuer: config.jwt.issuer, audience: config.jwt.audience, clockTolerance: 0 };
-    this.accessVerifyOptions = { ...common };
-    this.refreshVerifyOptions = { ...common };
-  }
-
-  get accessKeyObject(): KeyObject {
-    return this.accessKey;
-  }
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: LocalKeys,
+  ) {}
 
   get accessTtlSeconds(): number {
     return Math.floor(this.config.jwt.accessTtlMs / 1000);
   }
 
   signAccess(subject: AccessSubject): IssuedToken {
-    const ttlSeconds = this.accessTtlSeconds;
     const nowSeconds = Math.floor(Date.now() / 1000);
     const claims = {
       sub: subject.userId,
@@ -84,21 +70,22 @@ export class TokenService {
       ev: subject.emailVerified,
       typ: 'access',
       iat: nowSeconds,
-      exp: nowSeconds + ttlSeconds,
+      exp: nowSeconds + this.accessTtlSeconds,
       jti: newId(),
+      iss: this.config.jwt.issuer,
+      aud: this.config.jwt.audience,
     };
-    const token = jwt.sign(claims, this.accessKey, {
-      algorithm: ALGORITHM,
-      issuer: this.config.jwt.issuer,
-      audience: this.config.jwt.audience,
-    });
-    return { token, expiresAt: claims.exp * 1000 };
+    return { token: signJws(claims, this.keys.access.signer), expiresAt: claims.exp * 1000 };
   }
 
   /** Signature, algorithm, issuer, audience, expiry (no tolerance) and type. */
   verifyAccess(token: string): AccessClaims {
-    const payload = this.verify(token, this.accessKey, this.accessVerifyOptions);
-    return assertAccessClaims(payload);
+    return assertAccessClaims(this.verify(decode(token, 'access token'), this.keys.access, 'access token'));
+  }
+
+  /** Verifies a token already decoded (AccessAuthService reads `iss` first to route it). */
+  verifyDecodedAccess(jws: DecodedJws): AccessClaims {
+    return assertAccessClaims(this.verify(jws, this.keys.access, 'access token'));
   }
 
   /** A refresh token and the sha256 of its secret, for storing in the session row. */
@@ -106,16 +93,12 @@ export class TokenService {
     const secret = randomBytes(32).toString('base64url');
     const nowSeconds = Math.floor(Date.now() / 1000);
     const exp = nowSeconds + Math.floor(this.config.jwt.refreshTtlMs / 1000);
-    const token = jwt.sign({ sub: userId, sid, sec: secret, typ: 'refresh', iat: nowSeconds, exp }, this.refreshKey, {
-      algorithm: ALGORITHM,
-      issuer: this.config.jwt.issuer,
-      audience: this.config.jwt.audience,
-    });
-    return { token, expiresAt: exp * 1000, secretHash: sha256(secret) };
+    const claims = { sub: userId, sid, sec: secret, typ: 'refresh', iat: nowSeconds, exp, iss: this.config.jwt.issuer, aud: this.config.jwt.audience };
+    return { token: signJws(claims, this.keys.refresh.signer), expiresAt: exp * 1000, secretHash: sha256(secret) };
   }
 
   verifyRefresh(token: string): RefreshClaims {
-    const payload = this.verify(token, this.refreshKey, this.refreshVerifyOptions, 'refresh token');
+    const payload = this.verify(decode(token, 'refresh token'), this.keys.refresh, 'refresh token');
     if (
       payload.typ !== 'refresh' ||
       typeof payload.sub !== 'string' ||
@@ -124,29 +107,31 @@ export class TokenService {
     ) {
       throw new AppError('TOKEN_INVALID', 'Invalid refresh token');
     }
-    return payload as RefreshClaims;
+    return payload as unknown as RefreshClaims;
   }
 
-  private verify(token: string, key: KeyObject, options: VerifyOptions, what = 'access token'): JwtPayload {
-    try {
-      const payload = jwt.verify(token, key, options);
-      if (typeof payload === 'string') throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
-      return payload;
-    } catch (error) {
-      throw tokenError(error, what);
+  /** The key named by `kid` (unknown: refused), then issuer, audience, expiry. */
+  private verify(jws: DecodedJws, ring: KeyRing, what: string): Record<string, unknown> {
+    const key = ring.keyFor(jws.header);
+    if (!key || !verifyJwsSignature(jws, key)) throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
+    const { payload } = jws;
+    if (payload.iss !== this.config.jwt.issuer || !hasAudience(payload.aud, this.config.jwt.audience)) {
+      throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
     }
+    checkTimes(payload, what);
+    return payload;
   }
 }
 
-/** Maps jsonwebtoken's errors to ours; never echoes the token. */
-export function tokenError(error: unknown, what = 'access token'): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof TokenExpiredError) return new AppError('TOKEN_EXPIRED', `The ${what} has expired`);
-  if (error instanceof JsonWebTokenError) return new AppError('TOKEN_INVALID', `Invalid ${what}`);
-  return new AppError('TOKEN_INVALID', `Invalid ${what}`);
+function decode(token: string, what: string): DecodedJws {
+  try {
+    return decodeJws(token);
+  } catch {
+    throw new AppError('TOKEN_INVALID', `Invalid ${what}`);
+  }
 }
 
-export function assertAccessClaims(payload: JwtPayload): AccessClaims {
+export function assertAccessClaims(payload: Record<string, unknown>): AccessClaims {
   if (
     payload.typ !== 'access' ||
     typeof payload.sub !== 'string' ||
@@ -158,7 +143,7 @@ export function assertAccessClaims(payload: JwtPayload): AccessClaims {
   ) {
     throw new AppError('TOKEN_INVALID', 'Invalid access token');
   }
-  return payload as AccessClaims;
+  return payload as unknown as AccessClaims;
 }
 
 export function sha256(text: string): string {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
 import { RealtimeModule } from '../realtime/realtime.module';
-import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ChatGateway } from './chat.gateway';
@@ -12,8 +12,8 @@ import { ReadState } from './read-state';
 import { RoomsController } from './rooms.controller';
 
 @Module({
-  // SessionsModule: WsJwtGuard, the gateway's guard, is built in this module and injects RevocationService.
-  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, SessionsModule, UsersModule, WebhooksModule],
+  // AuthModule: WsJwtGuard, the gateway's guard, is built in this module and injects AccessAuthService.
+  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, AuthModule, UsersModule, WebhooksModule],
   controllers: [RoomsController],
   providers: [MessagesService, ChatGateway, PresenceService, ReadState],
   exports: [MessagesService],

@@ -5,7 +5,7 @@ import { assertCanRead, assertCanSend, parsePublicRoom, parseRoom } from './room
 
 const A = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const B = '01BX5ZZKBKACTAV9WEVGEMMVRZ';
-const user = (id: string, role: 'user' | 'admin' = 'user'): Principal => ({ id, sid: 's', role, displayName: 'x', emailVerified: true, expiresAt: 0 });
+const user = (id: string, role: 'user' | 'admin' = 'user'): Principal => ({ id, kind: 'session', sid: 's', role, displayName: 'x', emailVerified: true, expiresAt: 0 });
 const code = (fn: () => unknown) => {
   try {
     fn();

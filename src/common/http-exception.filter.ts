@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import type { Logger as PinoInstance } from 'pino';
 import { STATUS_CODES } from 'node:http';
 import { AppError, asUnavailable, describeCause, ErrorCode } from './errors';
 
@@ -30,6 +31,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 
 const statusText = (status: number) => STATUS_CODES[status] ?? 'Error';
 
+type ErrorLogger = Pick<Logger, 'warn' | 'error'>;
+
 /** Errors raised by Express's body parser before any route runs. */
 interface BodyParserError {
   type: string;
@@ -42,11 +45,10 @@ const isBodyParserError = (e: unknown): e is BodyParserError =>
  * Every REST error leaves in Nest's shape `{ statusCode, message, error }`, whatever threw it.
  * Unknown errors are logged and answered as a bare 500: no stack, no driver message.
  */
-export function toHttpError(exception: unknown, logger: Logger, requestId?: unknown): HttpErrorBody {
-  const request = requestId === undefined ? '' : ` (request ${String(requestId)})`;
+export function toHttpError(exception: unknown, logger: ErrorLogger): HttpErrorBody {
   const unavailable = asUnavailable(exception);
   if (unavailable) {
-    logger.warn(`Answered 503${request}: ${describeCause(exception)}`);
+    logger.warn(`Answered 503: ${describeCause(exception)}`);
     exception = unavailable;
   }
   if (exception instanceof AppError) {
@@ -77,7 +79,7 @@ export function toHttpError(exception: unknown, logger: Logger, requestId?: unkn
     const statusCode = exception.status && exception.status >= 400 && exception.status < 500 ? exception.status : 400;
     return { statusCode, message: 'Unreadable request body', error: statusText(statusCode) };
   }
-  logger.error(`Answered 500${request}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+  logger.error(`Answered 500: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error', error: statusText(500) };
 }
 
@@ -92,8 +94,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
-    // pino-http's request id, so the error line can be matched with the request's log line
-    const body = toHttpError(exception, this.logger, http.getRequest<{ id?: unknown }>().id);
+    // The request's own logger (pino-http's, bound to its id): the error line and the
+    // request's line share the id.
+    const log = http.getRequest<{ log?: PinoInstance }>().log;
+    const logger: ErrorLogger = log
+      ? { warn: (message: string) => log.warn({ context: 'HttpExceptionFilter' }, message), error: (message: string) => log.error({ context: 'HttpExceptionFilter' }, message) }
+      : this.logger;
+    const body = toHttpError(exception, logger);
     if (response.headersSent) return;
     if (body.statusCode === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     response.status(body.statusCode).json(body);

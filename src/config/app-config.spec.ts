@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { WEBHOOK_TYPES } from '../protocol';
 import { ConfigError, loadAppConfig, WEBHOOK_RETRY_DELAYS_MS } from './app-config';
@@ -24,6 +25,11 @@ describe('loadAppConfig', () => {
       mail: { url: null, outboxDir: './data/outbox' },
       publicUrl: 'http://localhost:3000',
       logLevel: 'info',
+      shutdownGraceMs: 5000,
+      startupTimeoutMs: 60_000,
+      metricsToken: null,
+      metricsPort: null,
+      docsEnabled: true,
     });
     expect(config.jwt).toMatchObject({ accessTtlMs: 900_000, refreshTtlMs: 604_800_000, issuer: 'parley', audience: 'parley-clients' });
     expect(config.jwt.accessSecret).not.toBe(config.jwt.refreshSecret);
@@ -73,6 +79,15 @@ describe('loadAppConfig', () => {
     ['NODE_ENV', 'staging'],
     ['CORS_ORIGINS', 'not an origin'],
     ['REDIS_URL', 'localhost:6379'],
+    ['SHUTDOWN_GRACE', 'five seconds'],
+    ['SHUTDOWN_GRACE', '0s'],
+    ['STARTUP_TIMEOUT', '500ms'],
+    ['STARTUP_TIMEOUT', '-1s'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_TOKEN', 'has a space in it, long enough'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_PORT', 'nine'],
+    ['DOCS_ENABLED', 'maybe'],
   ])('stops on an invalid %s, naming it', (name, value) => {
     expect(() => loadAppConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadAppConfig({ [name]: value })).toThrow(name);
@@ -94,8 +109,179 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_A })).toThrow(/must differ/);
   });
 
+  it('parses the operations variables', () => {
+    const config = loadAppConfig({
+      SHUTDOWN_GRACE: '250ms',
+      STARTUP_TIMEOUT: '2m',
+      METRICS_TOKEN: 'scrape-token-0123456789',
+      METRICS_PORT: '9464',
+      DOCS_ENABLED: 'false',
+    });
+    expect(config).toMatchObject({
+      shutdownGraceMs: 250,
+      startupTimeoutMs: 120_000,
+      metricsToken: 'scrape-token-0123456789',
+      metricsPort: 9464,
+      docsEnabled: false,
+    });
+    expect(loadAppConfig({ DOCS_ENABLED: '1', METRICS_PORT: '0' })).toMatchObject({ docsEnabled: true, metricsPort: 0 });
+  });
+
+  it('refuses METRICS_PORT equal to PORT', () => {
+    expect(() => loadAppConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(/METRICS_PORT: must differ from PORT/);
+  });
+
+  it('warns in production when /metrics is public on the app port', () => {
+    const production = { NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B };
+    expect(loadAppConfig(production).warnings).toEqual([expect.stringContaining('METRICS_TOKEN or METRICS_PORT')]);
+    expect(loadAppConfig({ ...production, METRICS_TOKEN: 'scrape-token-0123456789' }).warnings).toEqual([]);
+    expect(loadAppConfig({ ...production, METRICS_PORT: '9464' }).warnings).toEqual([]);
+    expect(loadAppConfig({}).warnings.join()).not.toContain('METRICS');
+  });
+
+  it('says whether a refused environment asked for production (its failure is then logged as JSON)', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadAppConfig(env);
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(refused({ NODE_ENV: 'production' }).production).toBe(true);
+    expect(refused({ NODE_ENV: 'production', PORT: 'x' }).production).toBe(true);
+    expect(refused({ PORT: 'x' }).production).toBe(false);
+    expect(refused({ NODE_ENV: 'staging' }).production).toBe(false);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadAppConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ port: 3000, redisUrl: null });
+  });
+
+  describe('keys and external identity', () => {
+    const pem = (pair: { privateKey: { export(o: object): string | Buffer }; publicKey: { export(o: object): string | Buffer } }) => ({
+      private: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      public: pair.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    });
+    const ec = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    const ecP384 = pem(generateKeyPairSync('ec', { namedCurve: 'P-384' }));
+    const ed = pem(generateKeyPairSync('ed25519'));
+    const rsa = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }));
+    const files: Record<string, string> = {
+      '/keys/ec.pem': ec.private,
+      '/keys/ec.pub.pem': ec.public,
+      '/keys/ec384.pem': ecP384.private,
+      '/keys/ed.pem': ed.private,
+      '/keys/ed.pub.pem': ed.public,
+      '/keys/rsa.pem': rsa.private,
+      '/keys/sec1.pem': generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'sec1' }).toString(),
+      '/keys/garbage.pem': '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n',
+    };
+    const readFile = (path: string) => {
+      if (!(path in files)) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return files[path];
+    };
+    const load = (env: Record<string, string>) => loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B, ...env }, readFile);
+    const failure = (env: Record<string, string>) => {
+      try {
+        load(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    it('defaults to HS256 with no previous keys and no external provider', () => {
+      expect(load({})).toMatchObject({
+        keys: { algorithm: 'HS256', accessSecretPrevious: null, refreshSecretPrevious: null, signingKey: null, signingKeyPrevious: null },
+        oidc: null,
+      });
+    });
+
+    it('takes previous secrets, all distinct, without echoing them', () => {
+      const config = load({ JWT_ACCESS_SECRET_PREVIOUS: 'c'.repeat(32), JWT_REFRESH_SECRET_PREVIOUS: 'd'.repeat(32) });
+      expect(config.keys).toMatchObject({ accessSecretPrevious: 'c'.repeat(32), refreshSecretPrevious: 'd'.repeat(32) });
+      const message = failure({ JWT_ACCESS_SECRET_PREVIOUS: SECRET_A });
+      expect(message).toMatch(/JWT_ACCESS_SECRET_PREVIOUS: must differ/);
+      expect(message).not.toContain(SECRET_A);
+      expect(failure({ JWT_REFRESH_SECRET_PREVIOUS: SECRET_A })).toMatch(/JWT_REFRESH_SECRET_PREVIOUS: must differ/);
+      expect(failure({ JWT_ACCESS_SECRET_PREVIOUS: 'short' })).toMatch(/JWT_ACCESS_SECRET_PREVIOUS: must be at least 32/);
+    });
+
+    it.each([
+      ['ES256', '/keys/ec.pem', '/keys/ec.pub.pem', 'ec'],
+      ['EdDSA', '/keys/ed.pem', '/keys/ed.pub.pem', 'ed25519'],
+    ])('loads %s keys: a PKCS#8 private key and a previous public or private one', (algorithm, current, previous, type) => {
+      const config = load({ JWT_ALGORITHM: algorithm, JWT_SIGNING_KEY_FILE: current, JWT_SIGNING_KEY_PREVIOUS_FILE: previous });
+      expect(config.keys.algorithm).toBe(algorithm);
+      expect(config.keys.signingKey?.type).toBe('private');
+      expect(config.keys.signingKey?.asymmetricKeyType).toBe(type);
+      expect(config.keys.signingKeyPrevious?.type).toBe('public');
+      expect(load({ JWT_ALGORITHM: algorithm, JWT_SIGNING_KEY_FILE: current, JWT_SIGNING_KEY_PREVIOUS_FILE: current }).keys.signingKeyPrevious?.type).toBe('public');
+    });
+
+    it('needs no JWT_ACCESS_SECRET with an asymmetric algorithm, even in production', () => {
+      const config = loadAppConfig(
+        { NODE_ENV: 'production', JWT_REFRESH_SECRET: SECRET_B, JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pem', METRICS_PORT: '9464' },
+        readFile,
+      );
+      expect(config.warnings).toEqual([]);
+      expect(() => loadAppConfig({ NODE_ENV: 'production', JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pem' }, readFile)).toThrow(
+        /JWT_REFRESH_SECRET: required/,
+      );
+    });
+
+    it.each([
+      [{ JWT_ALGORITHM: 'RS256' }, 'JWT_ALGORITHM'],
+      [{ JWT_ALGORITHM: 'none' }, 'JWT_ALGORITHM'],
+      [{ JWT_ALGORITHM: 'ES256' }, 'JWT_SIGNING_KEY_FILE: required'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/missing.pem' }, 'JWT_SIGNING_KEY_FILE: cannot read /keys/missing.pem (ENOENT)'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ed.pem' }, 'JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=ES256 needs an EC P-256 key'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec384.pem' }, 'JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=ES256 needs an EC P-256 key'],
+      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ec.pem' }, 'JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=EdDSA needs an Ed25519 key'],
+      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/rsa.pem' }, 'JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=EdDSA needs an Ed25519 key'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_FILE: expected an unencrypted PKCS#8'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/sec1.pem' }, 'JWT_SIGNING_KEY_FILE: expected an unencrypted PKCS#8'],
+      [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/garbage.pem' }, 'JWT_SIGNING_KEY_FILE: not a PEM key'],
+      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: JWT_ALGORITHM=EdDSA needs'],
+      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/nope' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: cannot read'],
+      [{ JWT_SIGNING_KEY_FILE: '/keys/ec.pem' }, 'JWT_SIGNING_KEY_FILE: only used with JWT_ALGORITHM=ES256 or EdDSA'],
+      [{ JWT_SIGNING_KEY_PREVIOUS_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: only used with'],
+    ])('stops on bad key configuration %j, naming the variable', (env, message) => {
+      expect(failure(env as Record<string, string>)).toContain(message);
+    });
+
+    it('never shows key material in a message', () => {
+      const message = failure({ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ec.pem' });
+      expect(message).not.toContain('PRIVATE KEY');
+      expect(message).not.toContain(ec.private.split('\n')[1]);
+    });
+
+    it('configures an external provider', () => {
+      expect(load({ OIDC_ISSUER: 'https://id.example.com/realms/app', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'realm_access.roles' }).oidc).toEqual({
+        issuer: 'https://id.example.com/realms/app',
+        audience: 'parley',
+        jwksUrl: null,
+        roleClaim: 'realm_access.roles',
+      });
+      expect(load({ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'https://id.example.com/keys' }).oidc?.jwksUrl).toBe(
+        'https://id.example.com/keys',
+      );
+    });
+
+    it.each([
+      [{ OIDC_ISSUER: 'https://id.example.com' }, 'OIDC_AUDIENCE: required with OIDC_ISSUER'],
+      [{ OIDC_AUDIENCE: 'parley' }, 'OIDC_AUDIENCE: only used with OIDC_ISSUER'],
+      [{ OIDC_JWKS_URL: 'https://id.example.com/keys' }, 'OIDC_JWKS_URL: only used with OIDC_ISSUER'],
+      [{ OIDC_ISSUER: 'not a url', OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER'],
+      [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'ftp://x/keys' }, 'OIDC_JWKS_URL'],
+      [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'a..b' }, 'OIDC_ROLE_CLAIM'],
+      [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', JWT_ISSUER: 'https://id.example.com' }, 'OIDC_ISSUER: must differ from JWT_ISSUER'],
+      [{ OIDC_ISSUER: `https://id.example.com/${'x'.repeat(250)}`, OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER: at most 255 characters'],
+    ])('stops on bad provider configuration %j, naming the variable', (env, message) => {
+      expect(failure(env as Record<string, string>)).toContain(message);
+    });
   });
 
   describe('webhooks', () => {

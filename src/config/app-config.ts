@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { WEBHOOK_TYPES, type WebhookType } from '../protocol';
@@ -45,10 +46,44 @@ export abstract class AppConfig {
   abstract readonly publicUrl: string;
   abstract readonly logLevel: LogLevel;
   abstract readonly nodeId: string;
+  /** After SIGTERM: readiness answers 503 this long before sockets are closed. */
+  abstract readonly shutdownGraceMs: number;
+  /** How long start-up waits for the database and Redis before giving up. */
+  abstract readonly startupTimeoutMs: number;
+  /** Bearer token `/metrics` requires; null = no token. */
+  abstract readonly metricsToken: string | null;
+  /** Serve `/metrics` on this port only (not on `port`); null = on the app port. */
+  abstract readonly metricsPort: number | null;
+  /** `/docs` and `/docs/json` (OpenAPI). */
+  abstract readonly docsEnabled: boolean;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
+  /** Signing keys beyond `jwt`: the previous secrets (rotation) and asymmetric access tokens. */
+  abstract readonly keys: {
+    readonly algorithm: AccessAlgorithm;
+    /** verify only: tokens signed with them stay valid until they expire */
+    readonly accessSecretPrevious: string | null;
+    readonly refreshSecretPrevious: string | null;
+    /** ES256 / EdDSA: the private key that signs access tokens (null under HS256) */
+    readonly signingKey: KeyObject | null;
+    /** the public key of the previous signing key, verify only */
+    readonly signingKeyPrevious: KeyObject | null;
+  };
+  /** An external OpenID Connect provider whose access tokens are accepted, or null. */
+  abstract readonly oidc: OidcConfig | null;
   /** null when WEBHOOK_URL is unset: no outbox rows are written at all. */
   abstract readonly webhooks: WebhookConfig | null;
+}
+
+export type AccessAlgorithm = 'HS256' | 'ES256' | 'EdDSA';
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  /** null: from `<issuer>/.well-known/openid-configuration` */
+  readonly jwksUrl: string | null;
+  /** the claim that makes an admin: a name, or a dotted path such as `realm_access.roles` */
+  readonly roleClaim: string | null;
 }
 
 export interface WebhookConfig {
@@ -158,6 +193,22 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // Keys and external identity
+  JWT_ACCESS_SECRET_PREVIOUS: secret.optional(),
+  JWT_REFRESH_SECRET_PREVIOUS: secret.optional(),
+  JWT_ALGORITHM: z.enum(['HS256', 'ES256', 'EdDSA']).default('HS256'),
+  JWT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  JWT_SIGNING_KEY_PREVIOUS_FILE: z.string().min(1).optional(),
+  OIDC_ISSUER: url(['https:', 'http:']).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_JWKS_URL: url(['https:', 'http:']).optional(),
+  OIDC_ROLE_CLAIM: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dotted claim path such as realm_access.roles').optional(),
+  SHUTDOWN_GRACE: duration('5s').default('5s'),
+  STARTUP_TIMEOUT: duration('60s', 1000).default('60s'),
+  // Compared in constant time; short tokens are guessable.
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces').optional(),
+  METRICS_PORT: intInRange(0, 65535).optional(),
+  DOCS_ENABLED: bool.default('true'),
   // webhooks (API.md part 2)
   WEBHOOK_URL: url(['http:', 'https:']).optional(),
   WEBHOOK_SECRET: secret.optional(),
@@ -183,6 +234,14 @@ const schema = z.object({
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+
+  /** Whether the environment asked for production, so the failure can be reported as JSON. */
+  constructor(
+    message: string,
+    readonly production = false,
+  ) {
+    super(message);
+  }
 }
 
 function parseOrigins(text: string | undefined): string[] | null {
@@ -207,7 +266,16 @@ function parseOrigins(text: string | undefined): string[] | null {
  * Validates the environment. Empty strings count as unset, so `FOO=` in `.env` means "default".
  * Messages name the variable but never echo a secret's value.
  */
-export function loadAppConfig(rawEnv: Env): AppConfig {
+export function loadAppConfig(rawEnv: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): AppConfig {
+  try {
+    return parseAppConfig(rawEnv, readFile);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.message, rawEnv.NODE_ENV === 'production');
+    throw error;
+  }
+}
+
+function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppConfig {
   const env: Env = {};
   for (const [key, value] of Object.entries(rawEnv)) {
     if (value !== undefined && value !== '') env[key] = value;
@@ -222,14 +290,21 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
 
   let accessSecret = v.JWT_ACCESS_SECRET;
   let refreshSecret = v.JWT_REFRESH_SECRET;
-  if (v.NODE_ENV === 'production' && (!accessSecret || !refreshSecret)) {
+  const symmetricAccess = v.JWT_ALGORITHM === 'HS256';
+  if (v.NODE_ENV === 'production' && symmetricAccess && (!accessSecret || !refreshSecret)) {
     throw new ConfigError(
       'Invalid configuration:\n  JWT_ACCESS_SECRET, JWT_REFRESH_SECRET: both are required when NODE_ENV=production (at least 32 characters each, different from each other)',
     );
   }
+  if (v.NODE_ENV === 'production' && !refreshSecret) {
+    throw new ConfigError('Invalid configuration:\n  JWT_REFRESH_SECRET: required when NODE_ENV=production (at least 32 characters)');
+  }
   if (!accessSecret) {
+    // Under ES256 / EdDSA access tokens are signed with JWT_SIGNING_KEY_FILE and this one signs nothing.
     accessSecret = randomBytes(48).toString('base64url');
-    warnings.push('JWT_ACCESS_SECRET is not set: using a random secret for this process only. Every token dies on restart. Set it in .env.');
+    if (symmetricAccess) {
+      warnings.push('JWT_ACCESS_SECRET is not set: using a random secret for this process only. Every token dies on restart. Set it in .env.');
+    }
   }
   if (!refreshSecret) {
     refreshSecret = randomBytes(48).toString('base64url');
@@ -237,6 +312,12 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
   }
   if (accessSecret === refreshSecret) {
     throw new ConfigError('Invalid configuration:\n  JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET');
+  }
+  if (v.METRICS_PORT !== undefined && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+    throw new ConfigError('Invalid configuration:\n  METRICS_PORT: must differ from PORT');
+  }
+  if (v.NODE_ENV === 'production' && v.METRICS_TOKEN === undefined && v.METRICS_PORT === undefined) {
+    warnings.push('/metrics is public on the app port: set METRICS_TOKEN or METRICS_PORT, or keep /metrics away from the internet at the proxy.');
   }
 
   return {
@@ -267,8 +348,110 @@ export function loadAppConfig(rawEnv: Env): AppConfig {
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/$/, ''),
     logLevel: v.LOG_LEVEL,
     nodeId: v.NODE_ID ?? `${hostnameSafe()}-${process.pid}`,
+    shutdownGraceMs: v.SHUTDOWN_GRACE,
+    startupTimeoutMs: v.STARTUP_TIMEOUT,
+    metricsToken: v.METRICS_TOKEN ?? null,
+    metricsPort: v.METRICS_PORT ?? null,
+    docsEnabled: v.DOCS_ENABLED,
     warnings,
+    keys: parseKeys(v, { accessSecret, refreshSecret }, readFile),
+    oidc: parseOidc(v),
     webhooks: webhookConfig(v),
+  };
+}
+
+function configError(variable: string, message: string): ConfigError {
+  return new ConfigError(`Invalid configuration:\n  ${variable}: ${message}`);
+}
+
+/** Reads and checks the key files; messages name the variable and the path, never key material. */
+function parseKeys(
+  v: z.infer<typeof schema>,
+  current: { accessSecret: string; refreshSecret: string },
+  readFile: (path: string) => string,
+): AppConfig['keys'] {
+  const secrets: Array<[string, string | undefined]> = [
+    ['JWT_ACCESS_SECRET_PREVIOUS', v.JWT_ACCESS_SECRET_PREVIOUS],
+    ['JWT_REFRESH_SECRET_PREVIOUS', v.JWT_REFRESH_SECRET_PREVIOUS],
+  ];
+  const seen = new Set([current.accessSecret, current.refreshSecret]);
+  for (const [name, value] of secrets) {
+    if (value === undefined) continue;
+    if (seen.has(value)) throw configError(name, 'must differ from every other JWT secret');
+    seen.add(value);
+  }
+  const algorithm = v.JWT_ALGORITHM;
+  let signingKey: KeyObject | null = null;
+  if (algorithm === 'HS256') {
+    if (v.JWT_SIGNING_KEY_FILE) throw configError('JWT_SIGNING_KEY_FILE', 'only used with JWT_ALGORITHM=ES256 or EdDSA');
+  } else {
+    if (!v.JWT_SIGNING_KEY_FILE) throw configError('JWT_SIGNING_KEY_FILE', `required with JWT_ALGORITHM=${algorithm} (a PKCS#8 PEM private key)`);
+    const pem = readKeyFile('JWT_SIGNING_KEY_FILE', v.JWT_SIGNING_KEY_FILE, readFile);
+    if (!/-----BEGIN PRIVATE KEY-----/.test(pem)) {
+      throw configError('JWT_SIGNING_KEY_FILE', 'expected an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)');
+    }
+    signingKey = parseKey('JWT_SIGNING_KEY_FILE', () => createPrivateKey(pem));
+    assertKeyType('JWT_SIGNING_KEY_FILE', signingKey, algorithm);
+  }
+  let signingKeyPrevious: KeyObject | null = null;
+  if (v.JWT_SIGNING_KEY_PREVIOUS_FILE) {
+    if (algorithm === 'HS256') throw configError('JWT_SIGNING_KEY_PREVIOUS_FILE', 'only used with JWT_ALGORITHM=ES256 or EdDSA');
+    const pem = readKeyFile('JWT_SIGNING_KEY_PREVIOUS_FILE', v.JWT_SIGNING_KEY_PREVIOUS_FILE, readFile);
+    // createPublicKey takes a private or a public PEM; only the public half is kept.
+    signingKeyPrevious = parseKey('JWT_SIGNING_KEY_PREVIOUS_FILE', () => createPublicKey(pem));
+    assertKeyType('JWT_SIGNING_KEY_PREVIOUS_FILE', signingKeyPrevious, algorithm);
+  }
+  return {
+    algorithm,
+    accessSecretPrevious: v.JWT_ACCESS_SECRET_PREVIOUS ?? null,
+    refreshSecretPrevious: v.JWT_REFRESH_SECRET_PREVIOUS ?? null,
+    signingKey,
+    signingKeyPrevious,
+  };
+}
+
+function readKeyFile(variable: string, path: string, readFile: (path: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw configError(variable, `cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+}
+
+function parseKey(variable: string, parse: () => KeyObject): KeyObject {
+  try {
+    return parse();
+  } catch {
+    throw configError(variable, 'not a PEM key');
+  }
+}
+
+function assertKeyType(variable: string, key: KeyObject, algorithm: 'ES256' | 'EdDSA'): void {
+  const type = key.asymmetricKeyType;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const fits = algorithm === 'ES256' ? type === 'ec' && curve === 'prime256v1' : type === 'ed25519';
+  if (!fits) {
+    const wanted = algorithm === 'ES256' ? 'an EC P-256 key' : 'an Ed25519 key';
+    throw configError(variable, `JWT_ALGORITHM=${algorithm} needs ${wanted}, this is ${type === 'ec' ? `an EC ${curve ?? ''} key` : `a ${type ?? 'unknown'} key`}`);
+  }
+}
+
+function parseOidc(v: z.infer<typeof schema>): OidcConfig | null {
+  if (!v.OIDC_ISSUER) {
+    for (const name of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL', 'OIDC_ROLE_CLAIM'] as const) {
+      if (v[name]) throw configError(name, 'only used with OIDC_ISSUER');
+    }
+    return null;
+  }
+  if (!v.OIDC_AUDIENCE) throw configError('OIDC_AUDIENCE', 'required with OIDC_ISSUER (the audience your provider puts in access tokens for Parley)');
+  if (v.OIDC_ISSUER === v.JWT_ISSUER) throw configError('OIDC_ISSUER', 'must differ from JWT_ISSUER');
+  if (v.OIDC_ISSUER.length > 255) throw configError('OIDC_ISSUER', 'at most 255 characters');
+  return {
+    issuer: v.OIDC_ISSUER,
+    audience: v.OIDC_AUDIENCE,
+    jwksUrl: v.OIDC_JWKS_URL ?? null,
+    roleClaim: v.OIDC_ROLE_CLAIM ?? null,
   };
 }
 

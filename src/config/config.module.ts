@@ -1,5 +1,5 @@
 import { DynamicModule, Logger, Module, OnModuleInit } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigModule } from '@nestjs/config';
 import { AppConfig, loadAppConfig } from './app-config';
 
 export interface AppConfigOptions {
@@ -10,38 +10,33 @@ export interface AppConfigOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * The validated configuration, loaded before Nest starts (the logger is made from it).
+ * Without `options.env`, @nestjs/config reads `.env` (real environment variables win) and
+ * hands the merged variables to our schema once; its module itself is not used.
+ */
+export async function loadConfig(options: AppConfigOptions = {}): Promise<AppConfig> {
+  if (options.env) return loadAppConfig(options.env);
+  let config: AppConfig | undefined;
+  await ConfigModule.forRoot({
+    validate: (raw) => {
+      config = loadAppConfig(raw as Record<string, string | undefined>);
+      return {};
+    },
+  });
+  return config as AppConfig;
+}
+
+/** Provides the typed configuration, the only config anyone injects. */
 @Module({})
 export class AppConfigModule implements OnModuleInit {
   constructor(private readonly config: AppConfig) {}
 
-  static forRoot(options: AppConfigOptions = {}): DynamicModule {
-    if (options.env) {
-      const config = loadAppConfig(options.env);
-      return {
-        module: AppConfigModule,
-        global: true,
-        providers: [{ provide: AppConfig, useValue: config }],
-        exports: [AppConfig],
-      };
-    }
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppConfigModule,
       global: true,
-      imports: [
-        // @nestjs/config loads `.env` (real environment variables win) and hands the merged
-        // variables to our schema once; the typed result is the only config anyone injects.
-        ConfigModule.forRoot({
-          cache: true,
-          validate: (raw) => ({ parley: loadAppConfig(raw as Record<string, string | undefined>) }),
-        }),
-      ],
-      providers: [
-        {
-          provide: AppConfig,
-          useFactory: (configService: ConfigService) => configService.getOrThrow<AppConfig>('parley'),
-          inject: [ConfigService],
-        },
-      ],
+      providers: [{ provide: AppConfig, useValue: config }],
       exports: [AppConfig],
     };
   }

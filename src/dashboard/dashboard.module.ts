@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { RealtimeModule } from '../realtime/realtime.module';
-import { SessionsModule } from '../sessions/sessions.module';
 import { DashboardGateway } from './dashboard.gateway';
 import { StatsService } from './stats.service';
 
 @Module({
-  // SessionsModule: WsJwtGuard, the gateway's guard, is built in this module and injects RevocationService.
-  imports: [RealtimeModule, SessionsModule],
+  // AuthModule: WsJwtGuard, the gateway's guard, is built in this module and injects AccessAuthService.
+  imports: [RealtimeModule, AuthModule],
   providers: [DashboardGateway, StatsService],
 })
 export class DashboardModule {}

@@ -9,12 +9,14 @@ import { UsersAndSessions1732400000000 } from './migrations/1732400000000-users-
 import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
 import { UsersEmailExact1732500000000 } from './migrations/1732500000000-users-email-exact';
+import { UserIdentities1733300000000 } from './migrations/1733300000000-user-identities';
 import { WebhookEvents1733500000000 } from './migrations/1733500000000-webhook-events';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
   EmailTokens1732400000002,
   UsersEmailExact1732500000000,
+  UserIdentities1733300000000,
   WebhookEvents1733500000000,
 ];
 

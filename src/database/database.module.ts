@@ -1,6 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { isConnectionError, waitForDependency } from '../common/wait-for';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
 import { RowSqlFactory } from './row-sql';
@@ -13,9 +14,29 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         ...buildDataSourceOptions(config.database),
-        // One attempt at boot: a wrong DATABASE_URL should fail fast with its own error.
-        retryAttempts: 0,
+        startupTimeoutMs: config.startupTimeoutMs,
+        // Retries are ours (below); TypeORM's own would log a stack per attempt.
+        toRetry: () => false,
       }),
+      // A database that is not up yet (a compose stack starting together) is waited for, with
+      // backoff, until STARTUP_TIMEOUT; a wrong password or a failing migration fails at once.
+      dataSourceFactory: async (options) => {
+        const { startupTimeoutMs, ...dataSourceOptions } = options as DataSourceOptions & { startupTimeoutMs: number };
+        const logger = new Logger('Database');
+        return waitForDependency(
+          'the database',
+          async () => {
+            const dataSource = new DataSource(dataSourceOptions);
+            try {
+              return await dataSource.initialize();
+            } catch (error) {
+              if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+              throw error;
+            }
+          },
+          { timeoutMs: startupTimeoutMs, retryable: isConnectionError, log: (line) => logger.warn(line) },
+        );
+      },
     }),
   ],
   providers: [

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import { RedisService } from '../redis/redis.service';
 import { Public } from '../common/route-metadata';
+import { Readiness } from './readiness';
 
 @ApiTags('operations')
 @Controller('health')
@@ -17,15 +18,43 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
+    private readonly readiness: Readiness,
     @Inject(RedisService) private readonly redis: RedisService | null,
   ) {}
 
+  /** Liveness: the process answers. Never looks at a dependency, so a database blip restarts nothing. */
+  @Public()
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers (never looks at a dependency)' })
+  @ApiOkResponse({ description: 'The process is up and its event loop answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness. */
+  @Public()
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database (and Redis) answer, and the node is not starting or draining' })
+  @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
+  @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
+  ready(): Promise<HealthCheckResult> {
+    return this.readinessAnswer();
+  }
+
+  /** The readiness answer under its first name, for load balancers configured with it. */
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Readiness: the database (and Redis) answer' })
-  @ApiOkResponse({ description: 'The database (and Redis, when configured) answer' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down; `details` says which' })
-  async check(): Promise<HealthCheckResult> {
+  @ApiOperation({ summary: 'Readiness (the same answer as /health/ready)' })
+  @ApiOkResponse({ description: 'Ready for traffic: the database (and Redis, when configured) answer' })
+  @ApiServiceUnavailableResponse({ description: 'Starting, draining after SIGTERM, or a dependency is down; `message` and `details` say which' })
+  check(): Promise<HealthCheckResult> {
+    return this.readinessAnswer();
+  }
+
+  private async readinessAnswer(): Promise<HealthCheckResult> {
+    if (this.readiness.draining) {
+      throw new ServiceUnavailableException({ statusCode: 503, message: 'Draining: this node is shutting down', error: 'Service Unavailable', details: {} });
+    }
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     const redis = this.redis;
     if (redis) {

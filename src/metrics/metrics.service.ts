@@ -1,5 +1,21 @@
 import { Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Parley's version (package.json) and, in a build, the commit it was built from (dist/build-info.json). */
+function buildInfo(): { version: string; commit?: string } {
+  const read = (path: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  const version = read(join(__dirname, '..', '..', 'package.json'))?.version;
+  const commit = read(join(__dirname, '..', 'build-info.json'))?.commit;
+  return { version: typeof version === 'string' ? version : 'unknown', ...(typeof commit === 'string' ? { commit } : {}) };
+}
 
 /** One registry per app instance (tests run several apps in one process). */
 @Injectable()
@@ -10,7 +26,8 @@ export class MetricsService {
     name: 'parley_http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
     labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    // Up to 30 s: a login queued behind the bcrypt threads is answered 503 after about 5 s.
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 30],
     registers: [this.registry],
   });
 
@@ -48,12 +65,6 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly redisUp = new Gauge({
-    name: 'parley_redis_up',
-    help: '1 while this node is connected to Redis (only present when REDIS_URL is set)',
-    registers: [this.registry],
-  });
-
   readonly webhooks = new Counter({
     name: 'parley_webhooks_total',
     help: 'Webhook delivery attempts by outcome (delivered, failed: retried later, dropped: the last attempt failed)',
@@ -69,5 +80,12 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const { version, commit } = buildInfo();
+    new Gauge({
+      name: 'parley_build_info',
+      help: 'Always 1; the labels say which Parley (version, commit when built from git) runs on which Node.js',
+      labelNames: commit ? ['version', 'node', 'commit'] : ['version', 'node'],
+      registers: [this.registry],
+    }).set({ version, node: process.version, ...(commit ? { commit } : {}) }, 1);
   }
 }

@@ -2,9 +2,11 @@ import { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { MessageMappingProperties } from '@nestjs/websockets';
 import { firstValueFrom, isObservable } from 'rxjs';
+import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
+import { requestIdFrom } from '../logging/request-id';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** "Frames over 64 kB are refused" (kB = 1000 bytes); a larger frame closes that connection. */
@@ -66,6 +68,11 @@ export class ParleyIoAdapter extends IoAdapter {
       ...(this.adapterFactory ? { adapter: this.adapterFactory } : {}),
     } as ServerOptions) as Server;
     server.engine.on('connection', coalesceWrites);
+    // Engine.IO's handshake request never reaches Express: it gets its id (and returns it) here.
+    server.engine.on('initial_headers', (headers: Record<string, string>, req: IncomingMessage & { id?: string }) => {
+      req.id ??= requestIdFrom(req.headers['x-request-id']);
+      headers['X-Request-Id'] = req.id;
+    });
     return server;
   }
 }

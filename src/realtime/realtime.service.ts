@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
@@ -11,6 +11,9 @@ import { HandshakeRules, WsAuthService } from './ws-auth.service';
 import { toHandshakeError } from './ws-errors';
 
 type HandshakeError = Error & { data: { code: string; message: string } };
+
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Told of every admitted socket of every namespace on this node (webhooks count presence from it). */
 export interface SocketLifecycleListener {
@@ -29,6 +32,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   private readonly namespaces: ParleyNamespace[] = [];
   private readonly unsubscribe: () => void;
   private closing = false;
+  private readonly logger = new Logger('Handshake');
   private readonly lifecycle: SocketLifecycleListener[] = [];
 
   constructor(
@@ -62,10 +66,16 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     this.namespaces.push(nsp);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
+      // The id the engine gave the handshake request (ParleyIoAdapter), returned as X-Request-Id.
+      const log = { reqId: (socket.request as { id?: string }).id, namespace: nsp.name, ip: this.wsAuth.clientIp(socket) };
       this.admit(socket, nsp, rules).then(
-        () => next(),
+        () => {
+          this.logger.log({ msg: 'handshake accepted', ...log, userId: socket.data.user.id });
+          next();
+        },
         (error: unknown) => {
           const body = toHandshakeError(error);
+          this.logger.log({ msg: 'handshake refused', ...log, code: body.code });
           this.metrics.handshakesRefused.inc({ namespace: nsp.name, code: body.code });
           next(Object.assign(new Error(body.message), { data: body }) as HandshakeError);
         },
@@ -91,13 +101,13 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
 
   /** `auth:refresh`: a fresh access token of the same user; the socket keeps its rooms. */
   async refresh(socket: ParleySocket, token: string): Promise<{ expiresAt: string }> {
-    const next = this.accessAuth.authenticate(token);
+    const next = await this.accessAuth.authenticate(token);
     const current = socket.data.user;
     if (next.id !== current.id) throw new AppError('FORBIDDEN', 'The token belongs to another user');
     await this.accessAuth.assertEmailVerified(next);
     if (next.sid !== current.sid) {
-      await socket.leave(sessionRoom(current.sid));
-      await socket.join(sessionRoom(next.sid));
+      if (current.sid !== null) await socket.leave(sessionRoom(current.sid));
+      if (next.sid !== null) await socket.join(sessionRoom(next.sid));
     }
     socket.data.user = next;
     this.scheduleExpiry(socket);
@@ -124,13 +134,13 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
       this.metrics.socketsConnected.dec({ namespace });
     });
     // A session may have ended while the handshake was in flight.
-    const endedReason = this.revocation.endedReason(user.sid);
+    const endedReason = user.sid === null ? null : this.revocation.endedReason(user.sid);
     if (endedReason) {
       socket.emit('session:revoked', { reason: endedReason });
       socket.disconnect();
       return;
     }
-    void socket.join([userRoom(user.id), sessionRoom(user.sid)]);
+    void socket.join(user.sid === null ? [userRoom(user.id)] : [userRoom(user.id), sessionRoom(user.sid)]);
     this.scheduleExpiry(socket);
     for (const listener of this.lifecycle) listener.connected(socket);
     socket.once('disconnect', () => {
@@ -148,10 +158,12 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     const expiresAt = socket.data.user.expiresAt;
     state.expiryTimer = setTimeout(() => {
       if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
+      // An external provider's token may outlive the longest timer (about 24.8 days).
+      if (Date.now() < expiresAt) return this.scheduleExpiry(socket);
       socket.emit('auth:expired', {});
       state.expiryTimer = setTimeout(() => {
         if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
       }, this.config.wsAuthGraceMs);
-    }, Math.max(0, expiresAt - Date.now()));
+    }, Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
   }
 }

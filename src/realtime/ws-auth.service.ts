@@ -40,7 +40,7 @@ export class WsAuthService {
     if (!this.connectLimiter.hit(this.clientIp(socket))) {
       throw new AppError('RATE_LIMITED', 'Too many connection attempts; slow down');
     }
-    const principal = this.accessAuth.authenticate(this.extractToken(socket));
+    const principal = await this.accessAuth.authenticate(this.extractToken(socket));
     await this.accessAuth.assertEmailVerified(principal);
     if (rules.role && principal.role !== rules.role) {
       throw new AppError('FORBIDDEN', `Only ${rules.role} users may connect here`);
@@ -62,7 +62,7 @@ export class WsAuthService {
     return bearer(socket.handshake.headers);
   }
 
-  private clientIp(socket: ParleySocket): string {
+  clientIp(socket: ParleySocket): string {
     const forwarded = socket.handshake.headers['x-forwarded-for'];
     if (this.config.trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
     return socket.handshake.address;

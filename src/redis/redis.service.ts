@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { Gauge } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -27,11 +28,10 @@ export class RedisService implements OnApplicationShutdown {
   private readonly url: string;
 
   private readonly heartbeat: NodeJS.Timeout;
+  /** Registered here, not in MetricsService: without REDIS_URL the series does not exist at all. */
+  private readonly redisUp: Gauge;
 
-  constructor(
-    config: AppConfig,
-    private readonly metrics: MetricsService,
-  ) {
+  constructor(config: AppConfig, metrics: MetricsService) {
     const url = (this.url = config.redisUrl as string);
     this.prefix = config.redisKeyPrefix;
     const options = {
@@ -45,7 +45,12 @@ export class RedisService implements OnApplicationShutdown {
     // Subscribers (and the adapter's clients, duplicated from these) wait for Redis instead of
     // failing their (un-awaited) subscribe calls: a Redis outage must never crash the node.
     this.subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
-    metrics.redisUp.set(0);
+    this.redisUp = new Gauge({
+      name: 'parley_redis_up',
+      help: '1 while this node is connected to Redis (only present when REDIS_URL is set)',
+      registers: [metrics.registry],
+    });
+    this.redisUp.set(0);
     for (const client of [this.command, this.subscriber]) {
       client.on('error', (error: Error) => this.markDown(error.message));
       client.on('ready', () => this.markUp());
@@ -63,12 +68,12 @@ export class RedisService implements OnApplicationShutdown {
     if (this.down) return;
     this.logger.error(`Redis unavailable: ${reason}`);
     this.down = true;
-    this.metrics.redisUp.set(0);
+    this.redisUp.set(0);
   }
 
   private markUp(): void {
     if (this.command.status !== 'ready' || this.subscriber.status !== 'ready') return;
-    this.metrics.redisUp.set(1);
+    this.redisUp.set(1);
     if (!this.down) return;
     this.logger.log('Redis is back');
     this.down = false;
