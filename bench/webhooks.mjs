@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { fanout } from './load/fanout.mjs';
-import { cpuSecondsOf, parleyEnv, registerUsers, startServer, stopServer } from './lib.mjs';
+import { coreBudget, cpuSecondsOf, cpuSecondsOfAll, parleyEnv, pinSelf, registerUsers, servicePids, startServer, stopServer } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const BACKLOG = quick ? 5000 : 20_000;
@@ -20,6 +20,10 @@ const ROOMS = 10;
 const MEMBERS = quick ? 5 : 10;
 const MYSQL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/parley_bench_hooks';
 const SECRET = 'bench-webhook-secret-0123456789abcdefghijklmnop';
+// the server on its own core(s), this process, its receiver and the load generators on the rest
+const budget = coreBudget();
+pinSelf(budget.clients);
+const MARIADB = ['mariadbd', 'mysqld'];
 
 /** Counts what arrives; answers 204 at once. */
 function receiver(port) {
@@ -83,18 +87,24 @@ async function deliveryRate(name, databaseUrl, fill) {
   const sink = await receiver(3399);
   const env = { ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }), WEBHOOK_URL: 'http://127.0.0.1:3399/hooks', WEBHOOK_SECRET: SECRET };
   // first start applies the migrations; stopped before anything is queued
-  await stopServer(await startServer('dist/main.js', env, { port }));
+  await stopServer(await startServer('dist/main.js', env, { port, cores: budget.server }));
   await fill(BACKLOG);
-  const server = await startServer('dist/main.js', env, { port });
+  const server = await startServer('dist/main.js', env, { port, cores: budget.server });
   const cpuBefore = cpuSecondsOf(server.child.pid);
+  const db = servicePids(MARIADB);
+  const dbBefore = cpuSecondsOfAll(db);
   const deadline = Date.now() + 300_000;
   while (sink.state.count < BACKLOG && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const seconds = (sink.state.lastAt - sink.state.firstAt) / 1000;
   const cpu = cpuSecondsOf(server.child.pid) - cpuBefore;
+  const dbCpu = cpuSecondsOfAll(db) - dbBefore;
   await stopServer(server);
   await sink.close();
   const rate = sink.state.count / seconds;
-  console.log(`${name}: ${sink.state.count} of ${BACKLOG} events delivered in ${seconds.toFixed(1)} s: ${rate.toFixed(0)} events/s, server CPU ${((cpu * 1e6) / sink.state.count).toFixed(0)} µs per event`);
+  const perEvent = (s) => ((s * 1e6) / sink.state.count).toFixed(0);
+  console.log(
+    `${name}: ${sink.state.count} of ${BACKLOG} events delivered in ${seconds.toFixed(1)} s: ${rate.toFixed(0)} events/s, server CPU ${perEvent(cpu)} µs per event${databaseUrl.startsWith('mysql') ? ` (MariaDB ${perEvent(dbCpu)} µs)` : ''}`,
+  );
   return rate;
 }
 
@@ -109,18 +119,19 @@ async function sendCost(kind) {
     const port = 3310 + i;
     const databaseUrl = kind === 'sqlite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-hooks-')), 'app.sqlite')}` : await freshMysqlNamed(`parley_bench_hooks_${i}`);
     const env = { ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }), ...(on ? { WEBHOOK_URL: 'http://127.0.0.1:3398/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'message.created' } : {}) };
-    const server = await startServer('dist/main.js', env, { port });
+    const server = await startServer('dist/main.js', env, { port, cores: budget.server });
     const url = `http://127.0.0.1:${port}`;
     const tokens = (await registerUsers(url, ROOMS * MEMBERS)).map((u) => u.accessToken);
     nodes.push({ name: `${kind}, webhooks ${on ? 'on' : 'off'}`, server, url, tokens, runs: [] });
   }
-  const load = (n) => ({ url: n.url, tokens: n.tokens, rooms: ROOMS, workers: 2, sendersPerWorker: Math.ceil(n.tokens.length / 2), inFlight: 2, durationMs: DURATION });
+  const services = kind === 'mariadb' ? { db: servicePids(MARIADB) } : {};
+  const load = (n) => ({ url: n.url, tokens: n.tokens, rooms: ROOMS, members: MEMBERS, senders: MEMBERS, workers: 2, inFlight: 2, durationMs: DURATION, pids: [n.server.child.pid], services });
   for (const n of nodes) await fanout({ ...load(n), durationMs: 1000 }); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of nodes) {
-      const cpuBefore = cpuSecondsOf(n.server.child.pid);
       const run = await fanout(load(n));
-      run.cpuUsPerSend = ((cpuSecondsOf(n.server.child.pid) - cpuBefore) * 1e6) / run.acked;
+      run.cpuUsPerSend = (run.serverCpuS * 1e6) / run.acked;
+      run.dbUsPerSend = ((run.serviceCpuUsPerDelivered.db ?? NaN) * run.delivered) / run.acked;
       n.runs.push(run);
     }
   }
@@ -130,7 +141,7 @@ async function sendCost(kind) {
   const median = (runs, key) => [...runs].map(key).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
   for (const n of nodes) {
     console.log(
-      `${n.name}: ${median(n.runs, (r) => r.sendsPerSec).toFixed(0)} sends/s, ack p50 ${median(n.runs, (r) => r.ack.p50).toFixed(1)} p99 ${median(n.runs, (r) => r.ack.p99).toFixed(1)} ms, server CPU ${median(n.runs, (r) => r.cpuUsPerSend).toFixed(0)} µs per send (rounds: ${n.runs.map((r) => r.sendsPerSec.toFixed(0)).join(', ')} sends/s)`,
+      `${n.name}: ${median(n.runs, (r) => r.sendsPerSec).toFixed(0)} sends/s, ack p50 ${median(n.runs, (r) => r.ack.p50).toFixed(1)} p99 ${median(n.runs, (r) => r.ack.p99).toFixed(1)} ms, server CPU ${median(n.runs, (r) => r.cpuUsPerSend).toFixed(0)} µs per send${kind === 'mariadb' ? ` (MariaDB ${median(n.runs, (r) => r.dbUsPerSend).toFixed(0)} µs)` : ''} (rounds: ${n.runs.map((r) => r.sendsPerSec.toFixed(0)).join(', ')} sends/s)`,
     );
   }
   console.log(`  (${hooked} message.created delivered meanwhile)`);
@@ -145,7 +156,7 @@ async function freshMysqlNamed(name) {
   return `${base}${name}`;
 }
 
-console.log(`webhooks bench${quick ? ' (quick)' : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`webhooks bench${quick ? ' (quick)' : ''}; ${budget.note}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const sqlitePath = join(mkdtempSync(join(tmpdir(), 'bench-hooks-')), 'app.sqlite');
 await deliveryRate('delivery, sqlite', `sqlite:${sqlitePath}`, (n) => fillSqlite(sqlitePath, n));
 const mysqlUrl = await freshMysql().catch(() => null);
