@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppError } from './common/errors';
-import { DependencyUnreachableError } from './common/wait-for';
+import { DependencyUnreachableError } from './startup/wait-for';
 import { ConfigError } from './config/app-config';
 import { AppConfigModule, loadConfig } from './config/config.module';
 import { DatabaseModule } from './database/database.module';

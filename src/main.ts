@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { boot, Boot, createAppFrom } from './app.factory';
-import { DependencyUnreachableError } from './common/wait-for';
+import { DependencyUnreachableError } from './startup/wait-for';
 import { ConfigError } from './config/app-config';
 import { Readiness } from './health/readiness';
 import { startStartupProbe } from './health/startup-probe';

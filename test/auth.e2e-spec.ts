@@ -214,6 +214,10 @@ describe('REST operations and limits', () => {
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
         'GET /rooms/{room}/messages', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json',
+        'POST /rooms', 'GET /rooms', 'GET /rooms/{room}', 'PATCH /rooms/{room}', 'DELETE /rooms/{room}',
+        'GET /rooms/{room}/members', 'GET /rooms/{room}/members/{userId}', 'PUT /rooms/{room}/members/{userId}', 'DELETE /rooms/{room}/members/{userId}',
+        'GET /rooms/{room}/bans', 'PUT /rooms/{room}/bans/{userId}', 'DELETE /rooms/{room}/bans/{userId}',
+        'GET /users', 'GET /users/{id}',
       ].sort(),
     );
   });

@@ -8,6 +8,17 @@ const SEND_LANES = 16;
 const ROTATION_LANES = 6;
 const LOGOUT_LANES = 2;
 const MEMBERS = 4;
+/** Lanes that edit, react to and delete acknowledged messages while the sends go on. */
+const CHANGE_LANES = 2;
+const EMOJI = '✅';
+const editedBody = (clientMsgId: string) => `edited ${clientMsgId}`;
+type ChangeKind = 'edit' | 'react' | 'delete';
+interface MessageState {
+  body: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+  reactions: Array<{ emoji: string; userIds: string[] }>;
+}
 
 const bodyOf = (clientMsgId: string) => `body of ${clientMsgId} `.repeat(8);
 
@@ -23,8 +34,9 @@ interface LogoutLane {
 }
 
 /**
- * kill -9 in the middle of message writes, refresh rotations and logouts, then a restart on the
- * same database: everything the server acknowledged is there, nothing half-written is visible.
+ * kill -9 in the middle of message writes, message changes (edits, reactions, deletions), refresh
+ * rotations and logouts, then a restart on the same database: everything the server
+ * acknowledged is there, nothing half-written is visible.
  */
 describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: databaseUrl }) => {
   let server: ServerProcess | undefined;
@@ -67,7 +79,35 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
         const ack = await emitAck<{ id: string; clientMsgId: string }>(socket, 'message:send', { room: ROOM, body: bodyOf(clientMsgId), clientMsgId }).catch(
           (): Ack<{ id: string; clientMsgId: string }> => ({ ok: false, error: { code: 'TIMEOUT', message: '' } }),
         );
-        if (ack.ok) acked.set(clientMsgId, ack.data.id);
+        if (ack.ok) {
+          acked.set(clientMsgId, ack.data.id);
+          toChange.push({ id: ack.data.id, clientMsgId });
+        }
+      }
+    };
+
+    // each acknowledged message gets at most one change, by one lane: sent (asked for) and acked (answered ok)
+    const toChange: Array<{ id: string; clientMsgId: string }> = [];
+    const changes = { sent: new Map<string, ChangeKind>(), acked: new Map<string, ChangeKind>() };
+    const kinds: ChangeKind[] = ['edit', 'react', 'delete'];
+    let changeSeq = 0;
+    const changeLane = async () => {
+      while (!killed) {
+        const target = toChange.shift();
+        if (!target) {
+          await sleep(1);
+          continue;
+        }
+        const kind = kinds[changeSeq++ % kinds.length];
+        changes.sent.set(target.id, kind);
+        const [event, payload] =
+          kind === 'edit'
+            ? ['message:edit', { id: target.id, body: editedBody(target.clientMsgId) }]
+            : kind === 'react'
+              ? ['reaction:add', { id: target.id, emoji: EMOJI }]
+              : ['message:delete', { id: target.id }];
+        const ack = await emitAck(socket, event, payload).catch((): Ack => ({ ok: false, error: { code: 'TIMEOUT', message: '' } }));
+        if (ack.ok) changes.acked.set(target.id, kind);
       }
     };
 
@@ -99,10 +139,11 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     const started = Date.now();
     const lanes = [
       ...Array.from({ length: SEND_LANES }, sendLane),
+      ...Array.from({ length: CHANGE_LANES }, changeLane),
       ...rotations.map(rotationLane),
       ...logouts.map(logoutLane),
     ];
-    while (acked.size < 500 || Date.now() - started < 2000) await sleep(10);
+    while (acked.size < 500 || changes.acked.size < 100 || Date.now() - started < 2000) await sleep(10);
     killed = true;
     expect(delivered).toBeGreaterThan(0);
     const strictRotations = rotations.filter((lane) => !lane.inFlight);
@@ -115,7 +156,7 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     const next = restarted.url;
 
     // every acknowledged message, whole; any other stored message is one that was sent, also whole
-    const stored: Array<{ id: string; clientMsgId?: string; body: string }> = [];
+    const stored: Array<MessageState & { id: string; clientMsgId?: string }> = [];
     let before = '';
     for (;;) {
       const page = await request(next).get(`/rooms/${ROOM}/messages?limit=100${before}`).set('Authorization', `Bearer ${sender.accessToken}`);
@@ -127,11 +168,26 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     const storedById = new Map(stored.map((m) => [m.id, m]));
     expect(storedById.size).toBe(stored.length);
     for (const [clientMsgId, id] of acked) {
-      expect(storedById.get(id)).toMatchObject({ clientMsgId, body: bodyOf(clientMsgId) });
+      expect(storedById.get(id)).toMatchObject({ clientMsgId });
     }
+    // every acknowledged change is there, whole
+    for (const [id, kind] of changes.acked) {
+      const message = storedById.get(id)!;
+      if (kind === 'edit') expect(message).toMatchObject({ body: editedBody(message.clientMsgId ?? ''), editedAt: expect.any(String), deletedAt: null });
+      if (kind === 'react') expect(message.reactions).toEqual([{ emoji: EMOJI, userIds: [sender.user.id] }]);
+      if (kind === 'delete') expect(message).toMatchObject({ body: '', deletedAt: expect.any(String), reactions: [] });
+    }
+    // any other state is the original or a change that was asked for, never half of one
     for (const message of stored) {
       expect(sent.has(message.clientMsgId ?? '')).toBe(true);
-      expect(message.body).toBe(bodyOf(message.clientMsgId ?? ''));
+      const kind = changes.sent.get(message.id);
+      const original: MessageState = { body: bodyOf(message.clientMsgId ?? ''), editedAt: null, deletedAt: null, reactions: [] };
+      const states = [original];
+      if (kind === 'edit') states.push({ ...original, body: editedBody(message.clientMsgId ?? ''), editedAt: message.editedAt });
+      if (kind === 'react') states.push({ ...original, reactions: [{ emoji: EMOJI, userIds: [sender.user.id] }] });
+      if (kind === 'delete') states.push({ ...original, body: '', deletedAt: message.deletedAt });
+      const { body, editedAt, deletedAt, reactions } = message;
+      expect(states).toContainEqual({ body, editedAt, deletedAt, reactions });
     }
     expect(new Set(stored.map((m) => m.clientMsgId)).size).toBe(stored.length);
 

@@ -1,5 +1,7 @@
 import request from 'supertest';
-import { AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, refusal, register, sleep } from './support/clients';
+import type { Message } from '../src/protocol';
+import { AuthResult, closeAllSockets, connect, emitAck, login, nextEvent, receives, refusal, register, sleep } from './support/clients';
+import { api, data, post, uniqueRoom } from './support/rooms';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 
 const REDIS = process.env.TEST_REDIS_URL;
@@ -77,6 +79,76 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     expect((await refusal(connect(node2.url, '/chat', { token: capped.accessToken }))).data?.code).toBe('TOO_MANY_CONNECTIONS');
     expect((await refusal(connect(node1.url, '/chat', { token: capped.accessToken }))).data?.code).toBe('TOO_MANY_CONNECTIONS');
     for (const socket of held) socket.close();
+  });
+
+  it('removes, bans and deletes rooms on sockets of the other node', async () => {
+    const owner = await register(node1.url, { displayName: 'Owner' });
+    const member = await register(node2.url, { displayName: 'Member' });
+    const room = uniqueRoom('cluster');
+    await api(node1.url, owner).post('/rooms', { name: room, visibility: 'private' }).expect(201);
+    await api(node1.url, owner).put(`/rooms/${room}/members/${member.user.id}`).expect(200);
+    const ownerSocket = await connect(node1.url, '/chat', { token: owner.accessToken });
+    data(await emitAck(ownerSocket, 'room:join', { room }));
+    const inRoom = await connect(node2.url, '/chat', { token: member.accessToken });
+    const elsewhere = await connect(node1.url, '/chat', { token: (await login(node1.url, member.user.email)).accessToken });
+    data(await emitAck(inRoom, 'room:join', { room }));
+
+    const removed = [inRoom, elsewhere].map((s) => nextEvent(s, 'room:removed'));
+    await api(node1.url, owner).delete(`/rooms/${room}/members/${member.user.id}`).expect(204);
+    expect(await Promise.all(removed)).toEqual(Array(2).fill({ room, reason: 'removed' }));
+    const overheard = receives(inRoom, 'message:new');
+    await post(ownerSocket, room, 'after the removal');
+    expect(await overheard).toBe(false);
+    expect(await emitAck(inRoom, 'room:join', { room })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+
+    await api(node2.url, owner).put(`/rooms/${room}/members/${member.user.id}`).expect(200);
+    data(await emitAck(inRoom, 'room:join', { room }));
+    const banned = nextEvent(inRoom, 'room:removed');
+    await api(node1.url, owner).put(`/rooms/${room}/bans/${member.user.id}`, { reason: 'cluster test' }).expect(204);
+    await expect(banned).resolves.toEqual({ room, reason: 'banned' });
+    expect(await emitAck(inRoom, 'message:send', { room, body: 'banned?' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await emitAck(inRoom, 'room:join', { room })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+
+    const listener = await register(node2.url);
+    await api(node1.url, owner).put(`/rooms/${room}/members/${listener.user.id}`).expect(200);
+    const listenerSocket = await connect(node2.url, '/chat', { token: listener.accessToken });
+    data(await emitAck(listenerSocket, 'room:join', { room }));
+    const deleted = [ownerSocket, listenerSocket].map((s) => nextEvent(s, 'room:deleted'));
+    await api(node2.url, owner).delete(`/rooms/${room}`).expect(204);
+    expect(await Promise.all(deleted)).toEqual([{ room }, { room }]);
+    expect(await emitAck(listenerSocket, 'message:send', { room, body: 'gone?' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  });
+
+  it('carries edits, deletions, reactions and read markers across nodes', async () => {
+    const alice = await register(node1.url, { displayName: 'Alice' });
+    const bob = await register(node2.url, { displayName: 'Bob' });
+    const room = uniqueRoom('lifecycle');
+    const a = await connect(node1.url, '/chat', { token: alice.accessToken });
+    const b = await connect(node2.url, '/chat', { token: bob.accessToken });
+    data(await emitAck(b, 'room:join', { room }));
+    const sent = await post(a, room, 'cross-node');
+    const edited = nextEvent<Message>(b, 'message:updated');
+    data(await emitAck(a, 'message:edit', { id: sent.id, body: 'cross-node, edited' }));
+    await expect(edited).resolves.toMatchObject({ id: sent.id, body: 'cross-node, edited' });
+    const reacted = nextEvent<Message>(a, 'message:updated');
+    data(await emitAck(b, 'reaction:add', { id: sent.id, emoji: '🛰️' }));
+    await expect(reacted).resolves.toMatchObject({ reactions: [{ emoji: '🛰️', userIds: [bob.user.id] }] });
+    // the same message changed on both nodes at once: no change is lost
+    await Promise.all([emitAck(a, 'reaction:add', { id: sent.id, emoji: 'a' }), emitAck(b, 'reaction:add', { id: sent.id, emoji: 'b' })].map((p) => p.then(data)));
+    const [stored] = (await api(node2.url, bob).get(`/rooms/${room}/messages`).expect(200)).body.messages as Message[];
+    expect(stored.reactions.map((r) => r.emoji).sort()).toEqual(['a', 'b', '🛰️'].sort());
+    const bobOnNode1 = await connect(node1.url, '/chat', { token: (await login(node1.url, bob.user.email)).accessToken });
+    const synced = nextEvent(bobOnNode1, 'room:read');
+    expect(data(await emitAck(b, 'room:read', { room, messageId: sent.id }))).toEqual({ room, messageId: sent.id, unread: 0 });
+    await expect(synced).resolves.toEqual({ room, messageId: sent.id, unread: 0 });
+    const deleted = nextEvent(b, 'message:deleted');
+    data(await emitAck(a, 'message:delete', { id: sent.id }));
+    await expect(deleted).resolves.toEqual({ room, id: sent.id });
+    // a DM's broadcasts reach both users on both nodes
+    const dm = data(await emitAck<Message>(a, 'dm:send', { to: bob.user.id, body: 'dm across' }));
+    const dmEdits = [b, bobOnNode1].map((s) => nextEvent<Message>(s, 'message:updated'));
+    data(await emitAck(a, 'message:edit', { id: dm.id, body: 'dm across, edited' }));
+    for (const event of await Promise.all(dmEdits)) expect(event).toMatchObject({ id: dm.id, body: 'dm across, edited' });
   });
 
   it('ends a session on every node within a second', async () => {

@@ -2,20 +2,24 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { RealtimeModule } from '../realtime/realtime.module';
+import { RoomsModule } from '../rooms/rooms.module';
 import { UsersModule } from '../users/users.module';
+import { ChatEmitter } from './chat-emitter';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ChatGateway } from './chat.gateway';
+import { DmMembers } from './dm-members';
 import { MessageEntity } from './message.entity';
 import { MessagesService } from './messages.service';
 import { PresenceService } from './presence.service';
-import { ReadState } from './read-state';
+import { RoomDirectory } from './room-directory.service';
 import { RoomsController } from './rooms.controller';
 
 @Module({
   // AuthModule: WsJwtGuard, the gateway's guard, is built in this module and injects AccessAuthService.
-  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, AuthModule, UsersModule, WebhooksModule],
+  imports: [TypeOrmModule.forFeature([MessageEntity]), RealtimeModule, AuthModule, UsersModule, RoomsModule, WebhooksModule],
   controllers: [RoomsController],
-  providers: [MessagesService, ChatGateway, PresenceService, ReadState],
+  providers: [MessagesService, ChatGateway, PresenceService, ChatEmitter, DmMembers, RoomDirectory],
+  // MessagesService: the server API posts and deletes (deleteMessage) through it
   exports: [MessagesService],
 })
 export class ChatModule {}

@@ -26,4 +26,23 @@ export class MessageEntity {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
+
+  @Column({ name: 'edited_at', type: 'datetime', precision: 3, nullable: true })
+  editedAt!: Date | null;
+
+  /** Set once deleted: the row stays as a tombstone (body "", no reactions). */
+  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
+  deletedAt!: Date | null;
+
+  /** JSON `[{ emoji, userIds }]` in order of first use; null when there are none. */
+  @Column({ type: 'text', nullable: true })
+  reactions!: string | null;
+
+  /** Time of the latest edit, deletion or reaction change (null: never changed); a resume's `updated` scans it. */
+  @Column({ name: 'changed_at', type: 'datetime', precision: 3, nullable: true })
+  changedAt!: Date | null;
+
+  /** Incremented by every change: changes are compare-and-swap on it, across nodes. */
+  @Column({ type: 'int', default: 0 })
+  version!: number;
 }

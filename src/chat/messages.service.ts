@@ -1,20 +1,24 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
-import { AppError } from '../common/errors';
+import { AppError, describeCause } from '../common/errors';
 import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
 import { MetricsService } from '../metrics/metrics.service';
-import { WebhooksService } from '../webhooks/webhooks.service';
-import { MessageEntity } from './message.entity';
-import { LIMITS, type Message, type MessagePage, type UserSummary } from '../protocol';
-import { toMessage } from './message.view';
-import { MessageWriter } from './message-writer';
-import { ReadState } from './read-state';
+import { LIMITS, parseRoomName, type Message, type MessagePage, type Reaction, type UserSummary } from '../protocol';
+import { parseRoom } from '../rooms/room-names';
+import { RoomAction } from '../rooms/room-policy';
+import { RoomsService } from '../rooms/rooms.service';
 import { toUserSummary } from '../users/user.view';
-
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { ChangeWriter, MessageChange, StoredMessage } from './change-writer';
+import { ChatEmitter } from './chat-emitter';
+import { DmMembers } from './dm-members';
+import { MessageEntity } from './message.entity';
+import { parseReactions, storeReactions, toMessage } from './message.view';
+import { MessageWriter } from './message-writer';
 
 export interface NewMessage {
   room: string;
@@ -25,26 +29,53 @@ export interface NewMessage {
   recipient?: UserSummary;
 }
 
+/** Who deletes a message: a user (the room's rules apply), or the system (server API moderation: the caller authorised it). */
+export type MessageActor = { kind: 'user'; user: Principal } | { kind: 'system' };
+
+export interface ReadState {
+  room: string;
+  messageId: string;
+  unread: number;
+}
+
+/**
+ * The two indexes of a room's messages. MariaDB's planner, given both, may read (room,
+ * changed_at) and sort for a query by id, or walk the primary key: queries name theirs (a
+ * hint MySQL and MariaDB take; SQLite's planner picks right by itself).
+ */
+export const BY_ROOM_AND_ID = 'IDX_messages_room_id';
+export const BY_ROOM_AND_CHANGE = 'IDX_messages_room_changed';
+
 @Injectable()
 export class MessagesService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(MessagesService.name);
   private readonly writer: MessageWriter;
+  private readonly changes: ChangeWriter;
   private closing = false;
   /** What the webhook rows of a message being written need beyond its row; only while webhooks are on. */
   private readonly writing = new Map<string, { senderName: string; recipient?: UserSummary }>();
   private readonly withWebhooks: boolean;
 
+  /** Messages not read: exact up to the cap, the cap meaning "this many or more". */
+  private readonly unreadSql: string;
+  private readonly streakSql: string;
+
   constructor(
     rowSql: RowSqlFactory,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
     statements: StatementWriter,
+    private readonly rooms: RoomsService,
+    private readonly emitter: ChatEmitter,
+    private readonly dmMembers: DmMembers,
     metrics: MetricsService,
     private readonly webhooks: WebhooksService,
-    private readonly readState: ReadState,
   ) {
+    const sql = rowSql.for(MessageEntity);
     this.withWebhooks = webhooks.enabled('message.created') || webhooks.enabled('message.unread');
     // Without webhooks the writer has no companion: a batch stays one plain INSERT.
     this.writer = new MessageWriter(
-      rowSql.for(MessageEntity),
+      sql,
       statements,
       (count) => {
         metrics.messagesStored.inc(count);
@@ -52,6 +83,10 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       },
       this.withWebhooks ? (inserted) => this.webhookRows(inserted) : undefined,
     );
+    this.changes = new ChangeWriter(sql, statements, (ids) => this.loadStored(ids));
+    // the message (deleted or not) with the other user's latest not-deleted message before it
+    this.streakSql = `SELECT m.id AS id, CASE WHEN m.deleted_at IS NULL THEN 0 ELSE 1 END AS deleted, (SELECT p.id FROM messages p ${indexHint(dataSource, BY_ROOM_AND_ID)} WHERE p.room = m.room AND p.id < ? AND p.sender_id <> ? AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 1) AS previous FROM messages m WHERE m.room = ? AND m.id = ?`;
+    this.unreadSql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages ${indexHint(dataSource, BY_ROOM_AND_ID)} WHERE room = ? AND id > ? AND sender_id <> ? AND deleted_at IS NULL ORDER BY id LIMIT ${LIMITS.unreadCap}) t`;
   }
 
   onModuleInit(): void {
@@ -60,7 +95,7 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
   async append(input: NewMessage): Promise<{ message: Message; created: boolean }> {
-    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is restarting; send again (same clientMsgId)');
+    this.assertOpen();
     const row: MessageEntity = {
       id: newId(),
       room: input.room,
@@ -68,6 +103,11 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       body: input.body,
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date(),
+      editedAt: null,
+      deletedAt: null,
+      reactions: null,
+      changedAt: null,
+      version: 0,
     };
     if (this.withWebhooks) {
       // copied field by field: these go into webhooks as they are
@@ -82,33 +122,31 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   /**
-   * message.unread is due for a DM when its recipient has not read it and it starts the unread
-   * streak: the recipient has read the other user's message before it (or there is none).
-   * Asked when the event comes due, so the markers of that moment decide.
+   * message.unread is due for a DM when its recipient has not read it (their read marker is
+   * before it), it is not deleted, and it starts the unread streak: the recipient has read the
+   * other user's (not deleted) message before it, or there is none. Asked when the event comes
+   * due, so the markers of that moment decide.
    */
   async isUnreadStreakStart(room: string, recipientId: string, messageId: string): Promise<boolean> {
-    if (await this.readState.hasRead(room, recipientId, messageId)) return false;
-    const previous = await this.messages
-      .createQueryBuilder('m')
-      .select('m.id')
-      .where('m.room = :room AND m.id < :messageId AND m.senderId <> :recipientId', { room, messageId, recipientId })
-      .orderBy('m.id', 'DESC')
-      .limit(1)
-      .getOne();
-    return !previous || this.readState.hasRead(room, recipientId, previous.id);
+    const marker = await this.rooms.marker(room, recipientId);
+    if (marker !== null && marker >= messageId) return false;
+    const [message] = (await this.dataSource.query(this.streakSql, [messageId, recipientId, room, messageId])) as Array<{ id: string; deleted: number | string; previous: string | null }>;
+    // the message itself deleted (never unread), or an earlier unread one starts the streak
+    return message !== undefined && Number(message.deleted) === 0 && (message.previous === null || (marker !== null && marker >= message.previous));
   }
 
   /**
-   * For `room:read` on a DM, after the reader's marker moved to `upTo` (called by the read
-   * markers' code): the read ended the streak, so the first message after the marker from the
-   * other user, if any, starts a new one and gets its own message.unread, due its delay after
-   * it was sent (at once if that has passed). Nothing when that message has an event already.
+   * For `room:read` on a DM, once the reader's marker moved to `upTo`: the read ended the streak,
+   * so the first message after the marker from the other user, if any, starts a new one and
+   * gets its own message.unread, due its delay after it was sent (at once if that has passed).
+   * Nothing when that message has an event already.
    */
   async unreadAfterRead(room: string, reader: UserSummary, upTo: string): Promise<void> {
     const config = this.webhooks.config;
     if (!config || !this.webhooks.enabled('message.unread') || !room.startsWith('dm:')) return;
     const next = await this.withSender()
-      .where('m.room = :room AND m.id > :upTo AND m.senderId <> :readerId', { room, upTo, readerId: reader.id })
+      .useIndex(BY_ROOM_AND_ID)
+      .where('m.room = :room AND m.id > :upTo AND m.senderId <> :readerId AND m.deletedAt IS NULL', { room, upTo, readerId: reader.id })
       .orderBy('m.id', 'ASC')
       .limit(1)
       .getOne();
@@ -136,12 +174,15 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
     return rows.length > 0 ? [this.webhooks.insert(rows)] : [];
   }
 
-  /** `limit` messages before `before` (or the latest), oldest first. */
+  /** `limit` messages before `before` (or the latest), oldest first, in their current state. */
   async page(room: string, before: string | undefined, limit: number = LIMITS.historyPage): Promise<MessagePage> {
-    if (before !== undefined) await this.assertInRoom(room, before, 'VALIDATION_FAILED', 'before');
-    const query = this.withSender().where('m.room = :room', { room });
+    if (before !== undefined) await this.createdAtOf(room, before, 'VALIDATION_FAILED', 'before');
+    const query = this.withSender().useIndex(BY_ROOM_AND_ID).where('m.room = :room', { room });
     if (before !== undefined) query.andWhere('m.id < :before', { before });
-    const rows = await query.orderBy('m.id', 'DESC').take(limit + 1).getMany();
+    const rows = await query
+      .orderBy('m.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     const hasMore = rows.length > limit;
     return { messages: rows.slice(0, limit).reverse().map(toView), hasMore };
   }
@@ -149,6 +190,7 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
   /** What a reconnecting client missed: up to 200 messages after `since`, oldest first. */
   async since(room: string, since: string): Promise<MessagePage> {
     const rows = await this.withSender()
+      .useIndex(BY_ROOM_AND_ID)
       .where('m.room = :room', { room })
       .andWhere('m.id > :since', { since })
       .orderBy('m.id', 'ASC')
@@ -157,10 +199,149 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
     return { messages: rows.slice(0, LIMITS.catchUp).map(toView), hasMore: rows.length > LIMITS.catchUp };
   }
 
-  async assertInRoom(room: string, id: string, code: 'NOT_FOUND' | 'VALIDATION_FAILED', what: string): Promise<void> {
-    if (!(await this.messages.existsBy({ id, room }))) {
-      throw new AppError(code, `${what} is not a message of this room`);
+  /**
+   * Messages up to `since` changed after it was created, by their latest change: a range scan
+   * of (room, changed_at), the ids filtered on the way.
+   */
+  async updatedSince(room: string, since: string, sinceCreatedAt: Date): Promise<{ updated: Message[]; hasMoreUpdated: boolean }> {
+    const rows = await this.withSender()
+      .useIndex(BY_ROOM_AND_CHANGE)
+      .where('m.room = :room', { room })
+      .andWhere('m.changedAt > :after', { after: sinceCreatedAt })
+      .andWhere('m.id <= :since', { since })
+      .orderBy('m.changedAt', 'ASC')
+      .addOrderBy('m.id', 'ASC')
+      .take(LIMITS.catchUp + 1)
+      .getMany();
+    return { updated: rows.slice(0, LIMITS.catchUp).map(toView), hasMoreUpdated: rows.length > LIMITS.catchUp };
+  }
+
+  /** When the message `id` of `room` was created; `code` when it is not a message of that room. */
+  async createdAtOf(room: string, id: string, code: 'NOT_FOUND' | 'VALIDATION_FAILED', what: string): Promise<Date> {
+    const row = await this.messages.findOne({ select: { id: true, createdAt: true }, where: { id, room } });
+    if (!row) throw new AppError(code, `${what} is not a message of this room`);
+    return row.createdAt;
+  }
+
+  /** The room's latest message id (where a new member's read marker starts), null when it has none. */
+  async latestId(room: string): Promise<string | null> {
+    return (await this.edgeOf(room, 'DESC'))?.id ?? null;
+  }
+
+  async firstCreatedAt(room: string): Promise<Date | null> {
+    return (await this.edgeOf(room, 'ASC'))?.createdAt ?? null;
+  }
+
+  private edgeOf(room: string, order: 'ASC' | 'DESC'): Promise<MessageEntity | null> {
+    return this.messages
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.createdAt'])
+      .useIndex(BY_ROOM_AND_ID)
+      .where('m.room = :room', { room })
+      .orderBy('m.id', order)
+      .limit(1)
+      .getOne();
+  }
+
+  async hasMessages(room: string): Promise<boolean> {
+    return (await this.latestId(room)) !== null;
+  }
+
+  /** The statement deleting the room's messages, for the room deletion's transaction. */
+  deleteRoomMessages(room: string): Statement {
+    const escape = (identifier: string) => this.dataSource.driver.escape(identifier);
+    return { sql: `DELETE FROM ${escape('messages')} WHERE ${escape('room')} = ?`, params: [room] };
+  }
+
+  /** The latest message ids among `ids`, hydrated, by id. */
+  async byIds(ids: readonly string[]): Promise<Map<string, Message>> {
+    const found = new Map<string, Message>();
+    if (ids.length === 0) return found;
+    for (const row of await this.withSender()
+      .where({ id: In([...ids]) })
+      .getMany())
+      found.set(row.id, toView(row));
+    return found;
+  }
+
+  // ---- the message lifecycle ------------------------------------------------------------------
+
+  /** `message:edit`: the sender only, not once deleted; `message:updated`. */
+  async edit(user: Principal, id: string, body: string): Promise<Message> {
+    await this.authorizeOn(user, id, 'editMessage');
+    const { message, changed } = await this.change({
+      id,
+      apply: (current, now) => {
+        if (current.deletedAt) throw new AppError('FORBIDDEN', 'A deleted message cannot be edited');
+        return { body, editedAt: now, deletedAt: null, reactions: current.reactions };
+      },
+    });
+    const view = toStoredView(message);
+    if (changed) this.emitter.audience(message.room)?.emit('message:updated', view);
+    return view;
+  }
+
+  /**
+   * Deletes a message, leaving a tombstone (body "", no reactions), and tells the room
+   * (`message:deleted`). The sender, the room's owner or moderators, an admin — or the system
+   * (the server API's moderation route calls this too). Deleting a tombstone changes nothing.
+   * With `room`, a message of another room is NOT_FOUND (routes that name the room).
+   */
+  async deleteMessage(id: string, actor: MessageActor, room?: string): Promise<{ id: string; room: string }> {
+    if (actor.kind === 'user') await this.authorizeOn(actor.user, id, 'deleteMessage');
+    const { message, changed } = await this.change({
+      id,
+      apply: (current, now) => {
+        if (room !== undefined && current.room !== room) throw new AppError('NOT_FOUND', 'No such message in this room');
+        return current.deletedAt ? null : { body: '', editedAt: current.editedAt, deletedAt: now, reactions: null };
+      },
+    });
+    if (changed) this.emitter.audience(message.room)?.emit('message:deleted', { room: message.room, id });
+    return { id, room: message.room };
+  }
+
+  /** `reaction:add` / `reaction:remove`: members (a DM's two users), idempotent per user; `message:updated`. */
+  async react(user: Principal, id: string, emoji: string, add: boolean): Promise<Message> {
+    await this.authorizeOn(user, id, 'react');
+    const { message, changed } = await this.change({
+      id,
+      apply: (current) => {
+        if (current.deletedAt) throw new AppError('FORBIDDEN', 'A deleted message takes no reactions');
+        const reactions = add
+          ? withReaction(parseReactions(current.reactions), emoji, user.id)
+          : withoutReaction(parseReactions(current.reactions), emoji, user.id);
+        return reactions === null ? null : { body: current.body, editedAt: current.editedAt, deletedAt: null, reactions: storeReactions(reactions) };
+      },
+    });
+    const view = toStoredView(message);
+    if (changed) this.emitter.audience(message.room)?.emit('message:updated', view);
+    return view;
+  }
+
+  /**
+   * `room:read`: the marker moves forward only (an older id leaves it). Stored through the
+   * writer (committed before the answer); answers the marker as it is after the call.
+   */
+  async markRead(user: Principal, roomName: string, messageId: string): Promise<ReadState> {
+    this.assertOpen();
+    const ref = parseRoom(roomName);
+    await this.rooms.authorize(user, ref, 'markRead');
+    await this.createdAtOf(ref.name, messageId, 'NOT_FOUND', 'messageId');
+    if (ref.kind === 'dm') await this.dmMembers.ensure(ref.name, ref.members);
+    const marker = await this.rooms.advanceMarker(ref.name, user.id, messageId);
+    if (ref.kind === 'dm') {
+      // the answer does not wait on (nor fail with) the webhook's bookkeeping
+      await this.unreadAfterRead(ref.name, toUserSummary(user), marker).catch((error: unknown) =>
+        this.logger.warn(`message.unread after a read not scheduled: ${describeCause(error)}`),
+      );
     }
+    return { room: ref.name, messageId: marker, unread: await this.unread(ref.name, user.id, marker) };
+  }
+
+  /** Messages after the marker, not the user's own, not deleted; exact up to 1000. */
+  async unread(room: string, userId: string, marker: string | null): Promise<number> {
+    const [row] = (await this.dataSource.query(this.unreadSql, [room, marker ?? '', userId])) as Array<{ n: number | string }>;
+    return Number(row?.n ?? 0);
   }
 
   /**
@@ -170,8 +351,36 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    await this.writer.drain();
+    await Promise.all([this.writer.drain(), this.changes.drain()]);
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The server is restarting; send again (same clientMsgId)');
+  }
+
+  private change(change: MessageChange) {
+    this.assertOpen();
+    return this.changes.write(change);
+  }
+
+  /** The message's room and sender decide: NOT_FOUND for an unknown id, FORBIDDEN by RoomPolicy. */
+  private async authorizeOn(user: Principal, id: string, action: RoomAction): Promise<void> {
+    const row = await this.messages.findOne({ select: { id: true, room: true, senderId: true }, where: { id } });
+    const ref = row ? parseRoomName(row.room) : null;
+    if (!row || !ref) throw new AppError('NOT_FOUND', 'No such message');
+    await this.rooms.authorize(user, ref, action, { userId: row.senderId });
+  }
+
+  private async loadStored(ids: string[]): Promise<Map<string, StoredMessage>> {
+    const found = new Map<string, StoredMessage>();
+    for (const row of await this.withSender()
+      .where({ id: In(ids) })
+      .getMany()) {
+      const { sender, ...message } = row;
+      found.set(row.id, { ...message, senderName: sender?.displayName ?? '' });
+    }
+    return found;
   }
 
   private withSender() {
@@ -179,6 +388,28 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
   }
 }
 
+/** ` FORCE INDEX (name)` on MySQL and MariaDB, nothing elsewhere: for hand-written queries. */
+export const indexHint = (dataSource: DataSource, index: string) => (dataSource.options.type === 'mysql' ? `FORCE INDEX (${index})` : '');
+
 const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? '');
 /** The message.unread of one message, while it is stored. */
 const unreadSubject = (messageId: string) => `message.unread:${messageId}`;
+const toStoredView = (m: StoredMessage) => toMessage(m, m.senderName);
+
+/** The reactions with `userId` added to `emoji` (new emoji last), null when already there; at most 20 distinct. */
+export function withReaction(reactions: Reaction[], emoji: string, userId: string): Reaction[] | null {
+  const existing = reactions.find((r) => r.emoji === emoji);
+  if (existing?.userIds.includes(userId)) return null;
+  if (existing) return reactions.map((r) => (r === existing ? { emoji, userIds: [...r.userIds, userId] } : r));
+  if (reactions.length >= LIMITS.reactionsPerMessage)
+    throw new AppError('LIMIT_EXCEEDED', `At most ${LIMITS.reactionsPerMessage} distinct reactions per message`);
+  return [...reactions, { emoji, userIds: [userId] }];
+}
+
+/** The reactions without `userId` on `emoji` (a reaction nobody holds any more disappears), null when not there. */
+export function withoutReaction(reactions: Reaction[], emoji: string, userId: string): Reaction[] | null {
+  const existing = reactions.find((r) => r.emoji === emoji);
+  if (!existing?.userIds.includes(userId)) return null;
+  const userIds = existing.userIds.filter((id) => id !== userId);
+  return userIds.length === 0 ? reactions.filter((r) => r !== existing) : reactions.map((r) => (r === existing ? { emoji, userIds } : r));
+}

@@ -324,3 +324,21 @@ describe('loadAppConfig', () => {
     });
   });
 });
+
+describe('loadAppConfig: rooms (part 2)', () => {
+  it('defaults to 100 rooms per socket and 50 owned rooms per user', () => {
+    expect(loadAppConfig({})).toMatchObject({ wsMaxRoomsPerSocket: 100, roomsPerUser: 50 });
+  });
+
+  it('takes other caps', () => {
+    expect(loadAppConfig({ WS_MAX_ROOMS_PER_SOCKET: '3', ROOMS_PER_USER: '0' })).toMatchObject({ wsMaxRoomsPerSocket: 3, roomsPerUser: 0 });
+  });
+
+  it.each([
+    ['WS_MAX_ROOMS_PER_SOCKET', '0'],
+    ['WS_MAX_ROOMS_PER_SOCKET', 'many'],
+    ['ROOMS_PER_USER', '-1'],
+  ])('stops on an invalid %s, naming it', (name, value) => {
+    expect(() => loadAppConfig({ [name]: value })).toThrow(name);
+  });
+});

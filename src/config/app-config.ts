@@ -58,6 +58,11 @@ export abstract class AppConfig {
   abstract readonly docsEnabled: boolean;
   /** Things worth shouting about at boot (e.g. generated development secrets). */
   abstract readonly warnings: readonly string[];
+  // ---- rooms (part 2) ----
+  /** Rooms one socket may be in at once (`announcements` included); then LIMIT_EXCEEDED. */
+  abstract readonly wsMaxRoomsPerSocket: number;
+  /** Rooms one user may own; then 409. */
+  abstract readonly roomsPerUser: number;
   /** Signing keys beyond `jwt`: the previous secrets (rotation) and asymmetric access tokens. */
   abstract readonly keys: {
     readonly algorithm: AccessAlgorithm;
@@ -193,6 +198,9 @@ const schema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  // ---- rooms (part 2) ----
+  WS_MAX_ROOMS_PER_SOCKET: intInRange(1, 100_000).default('100'),
+  ROOMS_PER_USER: intInRange(0, 100_000).default('50'),
   // Keys and external identity
   JWT_ACCESS_SECRET_PREVIOUS: secret.optional(),
   JWT_REFRESH_SECRET_PREVIOUS: secret.optional(),
@@ -354,6 +362,9 @@ function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppCon
     metricsPort: v.METRICS_PORT ?? null,
     docsEnabled: v.DOCS_ENABLED,
     warnings,
+    // ---- rooms (part 2) ----
+    wsMaxRoomsPerSocket: v.WS_MAX_ROOMS_PER_SOCKET,
+    roomsPerUser: v.ROOMS_PER_USER,
     keys: parseKeys(v, { accessSecret, refreshSecret }, readFile),
     oidc: parseOidc(v),
     webhooks: webhookConfig(v),

@@ -10,6 +10,9 @@ import { Messages1732400000001 } from './migrations/1732400000001-messages';
 import { EmailTokens1732400000002 } from './migrations/1732400000002-email-tokens';
 import { UsersEmailExact1732500000000 } from './migrations/1732500000000-users-email-exact';
 import { UserIdentities1733300000000 } from './migrations/1733300000000-user-identities';
+import { Rooms1733100000000 } from './migrations/1733100000000-rooms';
+import { MessageLifecycle1733100000001 } from './migrations/1733100000001-message-lifecycle';
+import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
 import { WebhookEvents1733500000000 } from './migrations/1733500000000-webhook-events';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
@@ -17,6 +20,9 @@ export const MIGRATIONS = [
   EmailTokens1732400000002,
   UsersEmailExact1732500000000,
   UserIdentities1733300000000,
+  Rooms1733100000000,
+  MessageLifecycle1733100000001,
+  UsersDisplayNameKey1733100000002,
   WebhookEvents1733500000000,
 ];
 

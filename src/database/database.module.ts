@@ -1,7 +1,7 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { isConnectionError, waitForDependency } from '../common/wait-for';
+import { isConnectionError, waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
 import { RowSqlFactory } from './row-sql';

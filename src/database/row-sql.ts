@@ -36,6 +36,20 @@ export class RowSql<T extends ObjectLiteral> {
     return sql;
   }
 
+  /** `UPDATE … SET a = ?, … WHERE x = ? AND …`; parameters from `valuesOf(row, set)` then `valuesOf(row, where)`. */
+  update(set: ReadonlyArray<keyof T & string>, where: ReadonlyArray<keyof T & string>): string {
+    const assignments = set.map((p) => `${this.column(p)} = ?`).join(', ');
+    return `UPDATE ${this.table} SET ${assignments} WHERE ${where.map((p) => `${this.column(p)} = ?`).join(' AND ')}`;
+  }
+
+  /** The given properties of a row, converted by the driver, in order. */
+  valuesOf(row: T, properties: ReadonlyArray<keyof T & string>): unknown[] {
+    return properties.map((p) => {
+      const column = this.columnMetadata(p);
+      return this.dataSource.driver.preparePersistentValue(column.getEntityValue(row), column);
+    });
+  }
+
   /** A row's parameters, in the column order of `insert`. */
   values(row: T): unknown[] {
     return this.columns.map((column) => this.dataSource.driver.preparePersistentValue(column.getEntityValue(row), column));
@@ -65,9 +79,13 @@ export class RowSql<T extends ObjectLiteral> {
   }
 
   private column(property: string): string {
+    return this.dataSource.driver.escape(this.columnMetadata(property).databaseName);
+  }
+
+  private columnMetadata(property: string): ColumnMetadata {
     const column = this.columns.find((c) => c.propertyName === property);
     if (!column) throw new Error(`${this.table} has no column for ${property}`);
-    return this.dataSource.driver.escape(column.databaseName);
+    return column;
   }
 
   private hydrate(raw: Record<string, unknown>): T {
@@ -87,4 +105,12 @@ export class RowSqlFactory {
   for<T extends ObjectLiteral>(entity: new () => T): RowSql<T> {
     return new RowSql(this.dataSource, entity);
   }
+}
+
+/** A DATETIME column read by a raw query: a Date from MySQL, a UTC `YYYY-MM-DD HH:MM:SS.sss` string from SQLite. */
+export function rawDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
 }

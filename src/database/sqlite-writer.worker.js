@@ -30,25 +30,24 @@ function prepared(sql) {
   return statement;
 }
 
-/** Several statements, all or none (a throw inside rolls the transaction back). */
-const runAll = db.transaction(
-  /** @param {Array<{ sql: string, params: unknown[] }>} list */
-  (list) => list.map(({ sql, params }) => prepared(sql).run(params).changes),
-);
+/** Several statements in one transaction: each one's changed rows. */
+const runAll = /** @type {(list: Array<{ sql: string, params: unknown[] }>) => number[]} */ (/** @type {unknown} */ (
+  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list) => list.map(({ sql, params }) => prepared(sql).run(params).changes))
+));
 
 serveRequests(
   (/** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, deadline: number }} */ request) => {
+    const { deadline } = request;
     // Wait for another connection's lock only as long as the caller still waits for us.
-    const left = request.deadline - Date.now() - COMMIT_ALLOWANCE_MS;
+    const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;
     if (left < 0) throw Object.assign(new Error('the deadline passed before the statement could run'), { code: 'SQLITE_BUSY' });
     const wait = Math.min(busyTimeoutMs, Math.floor(left / WAIT_STEP_MS) * WAIT_STEP_MS);
     if (wait !== busyTimeout) {
       db.pragma(`busy_timeout = ${wait}`);
       busyTimeout = wait;
     }
-    if ('statements' in request) return runAll.immediate(request.statements);
-    prepared(request.sql).run(request.params);
-    return undefined;
+    if ('statements' in request) return runAll(request.statements);
+    return prepared(request.sql).run(request.params).changes;
   },
   () => db.close(),
 );

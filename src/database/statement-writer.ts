@@ -9,24 +9,21 @@ import { WorkerChannel } from '../threads/worker-channel';
  * through this, instead of BEGIN / INSERT / COMMIT through TypeORM's query runner: one round
  * trip to MySQL instead of three, each of which waited for a turn of a busy event loop.
  */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 export abstract class StatementWriter {
   /**
    * `deadline` (epoch ms): when the caller stops waiting and tells its senders the write failed.
    * A statement that has not started by then must not start at all, or the rows would be
-   * stored after their senders were told they were not.
+   * stored after their senders were told they were not. Resolves with the rows it changed.
    */
-  abstract run(sql: string, params: unknown[], deadline: number): Promise<void>;
+  abstract run(sql: string, params: unknown[], deadline: number): Promise<number>;
 
-  /**
-   * Several statements in one transaction (all or none), for writes that must commit together
-   * (a message batch and its webhook outbox rows). Resolves with each statement's affected rows.
-   */
-  abstract runAll(statements: readonly Statement[], deadline: number): Promise<number[]>;
-}
-
-export interface Statement {
-  sql: string;
-  params: unknown[];
+  /** Several statements in one transaction (all or none), each one's changed rows once committed. */
+  abstract runAll(statements: Statement[], deadline: number): Promise<number[]>;
 }
 
 /** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
@@ -36,37 +33,33 @@ export class DataSourceStatementWriter extends StatementWriter {
   }
 
   /** MySQL bounds every query itself (maxQueryExecutionTime); in-memory SQLite runs at once. */
-  async run(sql: string, params: unknown[]): Promise<void> {
-    await this.dataSource.query(sql, params);
-  }
-
-  /**
-   * On MySQL one pooled connection for the transaction: BEGIN, the statements, COMMIT. A single
-   * statement is atomic by itself and goes alone (one round trip instead of three).
-   */
-  async runAll(statements: readonly Statement[]): Promise<number[]> {
+  async run(sql: string, params: unknown[]): Promise<number> {
     const runner = this.dataSource.createQueryRunner('master');
     try {
-      await runner.connect();
-      if (statements.length === 1) return [(await runner.query(statements[0].sql, statements[0].params, true)).affected ?? 0];
+      return (await runner.query(sql, params, true)).affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async runAll(statements: Statement[]): Promise<number[]> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
       await runner.startTransaction();
+      const changes: number[] = [];
       try {
-        const affected: number[] = [];
-        for (const { sql, params } of statements) affected.push((await runner.query(sql, params, true)).affected ?? 0);
+        for (const { sql, params } of statements) changes.push((await runner.query(sql, params, true)).affected ?? 0);
         await runner.commitTransaction();
-        return affected;
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
         throw error;
       }
+      return changes;
     } finally {
       await runner.release();
     }
   }
 }
-
-/** What sqlite-writer.worker.js takes: one statement, or several in one transaction. */
-type WriterRequest = { sql: string; params: unknown[]; deadline: number } | { statements: readonly Statement[]; deadline: number };
 
 /**
  * A SQLite file written from a worker thread with its own connection. better-sqlite3 is
@@ -78,7 +71,7 @@ type WriterRequest = { sql: string; params: unknown[]; deadline: number } | { st
  * code, as from TypeORM.
  */
 export class SqliteWriterThread extends StatementWriter implements OnApplicationShutdown {
-  private readonly thread: WorkerChannel<WriterRequest, number[] | undefined>;
+  private readonly thread: WorkerChannel<{ sql: string; params: unknown[]; deadline: number } | { statements: Statement[]; deadline: number }, number | number[]>;
 
   constructor(path: string, busyTimeoutMs: number) {
     super();
@@ -90,13 +83,12 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
     );
   }
 
-  async run(sql: string, params: unknown[], deadline: number): Promise<void> {
-    await this.thread.call({ sql, params, deadline }, sql);
+  async run(sql: string, params: unknown[], deadline: number): Promise<number> {
+    return (await this.thread.call({ sql, params, deadline }, sql)) as number;
   }
 
-  /** One call to the thread, which runs the statements in one transaction. */
-  async runAll(statements: readonly Statement[], deadline: number): Promise<number[]> {
-    return (await this.thread.call({ statements, deadline }, statements.map((s) => s.sql).join('; '))) ?? [];
+  async runAll(statements: Statement[], deadline: number): Promise<number[]> {
+    return (await this.thread.call({ statements, deadline }, statements.map((s) => s.sql).join('; '))) as number[];
   }
 
   onApplicationShutdown(): Promise<void> {

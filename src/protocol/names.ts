@@ -91,3 +91,6 @@ export const LIMITS = {
   passwordMinBytes: 8,
   passwordMaxBytes: 72,
 } as const;
+
+/** How display names are searched (`GET /users?q=`): Unicode NFC, lower case; `q` is a prefix of it. */
+export const displayNameKey = (displayName: string): string => displayName.normalize('NFC').toLowerCase();

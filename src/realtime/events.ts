@@ -43,3 +43,5 @@ export function initSocketState(socket: object, state: SocketState): void {
 /** Identity rooms: a user's sockets, a session's sockets, on every node. */
 export const userRoom = (userId: string) => `user:${userId}`;
 export const sessionRoom = (sid: string) => `session:${sid}`;
+/** The Socket.IO room holding a chat room's sockets (kept apart from `user:` / `session:` rooms). */
+export const socketRoom = (room: string) => `room:${room}`;

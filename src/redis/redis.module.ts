@@ -1,5 +1,5 @@
 import { Global, Logger, Module } from '@nestjs/common';
-import { waitForDependency } from '../common/wait-for';
+import { waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from './redis.service';

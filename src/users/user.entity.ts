@@ -17,6 +17,13 @@ export class UserEntity {
   @Column({ name: 'display_name', type: 'varchar', length: 100 })
   displayName!: string;
 
+  /**
+   * `displayNameKey(displayName)`, indexed: what `GET /users?q=` searches by prefix. Set on
+   * every insert by DisplayNameKeySubscriber, so code creating users need not fill it.
+   */
+  @Column({ name: 'display_name_key', type: 'varchar', length: 100 })
+  displayNameKey?: string;
+
   @Column({ type: 'varchar', length: 16 })
   role!: Role;
 
@@ -28,4 +35,5 @@ export class UserEntity {
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt!: Date;
+
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { In, IsNull, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../database/errors';
-import { Role, ROLES } from '../protocol';
+import { displayNameKey, Role, ROLES, type UserSummary } from '../protocol';
 import { UserEntity } from './user.entity';
 
 export interface NewUser {
@@ -24,6 +24,7 @@ export class UsersService {
       email: normalizeEmail(input.email),
       passwordHash: input.passwordHash,
       displayName: input.displayName.trim(),
+      displayNameKey: displayNameKey(input.displayName.trim()),
       role: 'user',
       emailVerifiedAt: null,
       createdAt: now,
@@ -40,6 +41,40 @@ export class UsersService {
 
   findById(id: string): Promise<UserEntity | null> {
     return this.users.findOneBy({ id });
+  }
+
+  /** The users among `ids` (unknown ids are left out), for names in lists. */
+  async summaries(ids: readonly string[]): Promise<Map<string, UserSummary>> {
+    const found = new Map<string, UserSummary>();
+    if (ids.length === 0) return found;
+    const rows = await this.users.find({ select: { id: true, displayName: true }, where: { id: In([...new Set(ids)]) } });
+    for (const row of rows) found.set(row.id, { id: row.id, displayName: row.displayName });
+    return found;
+  }
+
+  /**
+   * At most `limit` users whose display name starts with `prefix` (NFC, case-insensitive),
+   * ordered by display name: a range scan on the indexed `display_name_key`. The upper bound is
+   * the prefix followed by the highest code point, so every continuation falls inside it.
+   */
+  async getSummary(id: string): Promise<UserSummary> {
+    const user = await this.users.findOne({ select: { id: true, displayName: true }, where: { id } });
+    if (!user) throw new AppError('NOT_FOUND', 'No such user');
+    return { id: user.id, displayName: user.displayName };
+  }
+
+  async searchByDisplayName(prefix: string, limit: number): Promise<UserSummary[]> {
+    const key = displayNameKey(prefix);
+    const rows = await this.users
+      .createQueryBuilder('user')
+      .select(['user.id', 'user.displayName', 'user.displayNameKey'])
+      .where('user.displayNameKey >= :low AND user.displayNameKey < :high', { low: key, high: `${key}\u{10FFFF}` })
+      .orderBy('user.displayNameKey', 'ASC')
+      .addOrderBy('user.id', 'ASC')
+      .limit(limit)
+      .getMany();
+    // a PAD SPACE collation would let "ab" match "ab "; the key itself decides
+    return rows.filter((row) => (row.displayNameKey ?? '').startsWith(key)).map((row) => ({ id: row.id, displayName: row.displayName }));
   }
 
   /** Includes `passwordHash`, which is never selected otherwise. */
