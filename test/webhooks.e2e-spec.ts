@@ -196,6 +196,30 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     expect(unread()).toEqual(['m1', 'm3', 'm6', 'm7']);
   }, 25_000);
 
+  it('room.member_added / room.member_removed for every membership change, with its reason', async () => {
+    const [owner, joiner, added, leaver, banned] = await Promise.all(['Olga', 'Joe', 'Ada', 'Lou', 'Ben'].map((displayName) => register(t.url, { displayName })));
+    const auth = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` });
+    const room = `members-${Date.now().toString(36)}`;
+    await request(t.url).post('/rooms').set(auth(owner)).send({ name: room }).expect(201);
+    const j = await connect(t.url, '/chat', { token: joiner.accessToken });
+    expect((await emitAck(j, 'room:join', { room })).ok).toBe(true);
+    for (const user of [added, leaver, banned]) await request(t.url).put(`/rooms/${room}/members/${user.user.id}`).set(auth(owner)).send({}).expect(200);
+    await request(t.url).delete(`/rooms/${room}/members/${leaver.user.id}`).set(auth(leaver)).expect(204);
+    await request(t.url).delete(`/rooms/${room}/members/${added.user.id}`).set(auth(owner)).expect(204);
+    await request(t.url).put(`/rooms/${room}/bans/${banned.user.id}`).set(auth(owner)).send({}).expect(204);
+    await request(t.url).delete(`/rooms/${room}`).set(auth(owner)).expect(204);
+    const changes = () =>
+      receiver.received
+        .filter((r) => r.answered === 'ok' && (r.event.type === 'room.member_added' || r.event.type === 'room.member_removed') && r.event.data.room === room)
+        .map((r) => r.event as Extract<typeof r.event, { type: 'room.member_added' | 'room.member_removed' }>)
+        .map((e) => `${e.type === 'room.member_added' ? '+' : '-'}${e.data.user.displayName}:${e.data.reason}`);
+    await receiver.waitFor(() => changes().length >= 10);
+    await sleep(300);
+    expect(changes().sort()).toEqual(
+      ['+Olga:created', '+Joe:joined', '+Ada:added', '+Lou:added', '+Ben:added', '-Lou:left', '-Ada:removed', '-Ben:banned', '-Olga:deleted', '-Joe:deleted'].sort(),
+    );
+  });
+
   it('emit() keeps only the contract fields and commits with the caller transaction (or not at all)', async () => {
     const frank = await register(t.url, { displayName: 'Frank' });
     const webhooks = t.app.get(WebhooksService);
