@@ -10,9 +10,9 @@ import { ClaimedEvent, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhooksService } from './webhooks.service';
 
 /** Events claimed and attempted at once: all of a batch run in parallel, so memory stays bounded by it. */
-export const BATCH_SIZE = 64;
+const BATCH_SIZE = 64;
 /** API.md: a 2xx answer within 5 s is success. */
-export const ATTEMPT_TIMEOUT_MS = 5000;
+const ATTEMPT_TIMEOUT_MS = 5000;
 /** A lease outlives a batch (every attempt ends within 5 s) with room to settle it. */
 const LEASE_MS = 15_000;
 /** How often the queue is looked at when nothing rang: events from other nodes, retries that came due. */
@@ -40,6 +40,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   private claims = 0;
   private lastDepthAt = 0;
+  private paused = false;
   /** The HTTP side (signing, requests) runs in a thread of its own: see webhook-sender.worker.js. */
   private sender: WorkerChannel<{ bodies: string[] }, AttemptResult[]> | null = null;
 
@@ -86,8 +87,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       try {
         claimed = await this.runBatch();
         await this.updateDepth();
+        if (this.paused) this.logger.log('Webhook delivery resumed');
+        this.paused = false;
       } catch (error) {
-        this.logger.warn(`Webhook delivery paused: ${describeCause(error)}`);
+        // once per outage (the database, usually): the loop retries at each poll
+        if (!this.paused) this.logger.warn(`Webhook delivery paused: ${describeCause(error)}`);
+        this.paused = true;
       }
       // A full batch means more may be due: go on at once. Otherwise wait for a ring or the poll.
       if (claimed < BATCH_SIZE && !this.stopped) await this.sleep();

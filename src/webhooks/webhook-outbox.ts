@@ -134,8 +134,9 @@ export class WebhookOutbox {
     if (candidates.length === 0) return [];
     const ids = candidates.map((c) => c.id);
     const marks = ids.map(() => '?').join(', ');
-    const [won] = await this.statements.runAll(
-      [{ sql: `UPDATE webhook_events SET claimed_by = ?, claimed_until = ? WHERE id IN (${marks}) AND ${free}`, params: [owner, this.at(until), ...ids, this.at(now)] }],
+    const won = await this.statements.run(
+      `UPDATE webhook_events SET claimed_by = ?, claimed_until = ? WHERE id IN (${marks}) AND ${free}`,
+      [owner, this.at(until), ...ids, this.at(now)],
       now + WRITE_DEADLINE_MS,
     );
     if (won === 0) return [];
@@ -159,7 +160,8 @@ export class WebhookOutbox {
         params: [s.attempts, this.at(s.at), s.id, owner],
       });
     }
-    if (statements.length > 0) await this.statements.runAll(statements, now + WRITE_DEADLINE_MS);
+    if (statements.length === 1) await this.statements.run(statements[0].sql, statements[0].params, now + WRITE_DEADLINE_MS);
+    else if (statements.length > 1) await this.statements.runAll(statements, now + WRITE_DEADLINE_MS);
   }
 
   async hasSubject(subject: string): Promise<boolean> {
