@@ -74,7 +74,7 @@ export class MetricsService {
 
   readonly webhookQueueDepth = new Gauge({
     name: 'parley_webhook_queue_depth',
-    help: 'Webhook events stored and not delivered yet (waiting, due or being retried), over every node',
+    help: 'Webhook events stored and not delivered yet (waiting, due or being retried), over every node; counted up to 100000 (this many or more)',
     registers: [this.registry],
   });
 

@@ -18,6 +18,8 @@ const LEASE_MS = 15_000;
 /** How often the queue is looked at when nothing rang: events from other nodes, retries that came due. */
 const POLL_MS = 1000;
 const DEPTH_EVERY_MS = 2000;
+/** The queue-depth gauge counts this far ("this many or more"): a bounded count, a few ms on SQLite. */
+const DEPTH_CAP = 100_000;
 
 /** skipped: no longer due (deleted unsent); released: cut short by shutdown (another attempt later, not counted). */
 type Outcome = 'delivered' | 'failed' | 'dropped' | 'skipped' | 'released';
@@ -190,6 +192,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const now = Date.now();
     if (now - this.lastDepthAt < DEPTH_EVERY_MS) return;
     this.lastDepthAt = now;
-    this.metrics.webhookQueueDepth.set(await this.outbox.depth());
+    this.metrics.webhookQueueDepth.set(await this.outbox.depth(DEPTH_CAP));
   }
 }

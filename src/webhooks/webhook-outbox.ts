@@ -169,9 +169,12 @@ export class WebhookOutbox {
     return rows.length > 0;
   }
 
-  /** Events waiting (due or not), for the queue-depth gauge. */
-  async depth(): Promise<number> {
-    const [row] = (await this.dataSource.query('SELECT COUNT(*) AS n FROM webhook_events')) as Array<{ n: number | string }>;
+  /**
+   * Events waiting (due or not), for the queue-depth gauge, counted up to `cap`: on SQLite the
+   * count runs on the event loop, and a receiver down for hours can leave millions of rows.
+   */
+  async depth(cap: number): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_events LIMIT ${Number(cap)}) q`)) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
   }
 
