@@ -166,7 +166,7 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       if (!context) continue;
       const message = toMessage(row, context.senderName);
       if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.eventFromViews('message.created', { message }, { at: row.createdAt }));
-      if (context.recipient && context.recipient.id !== row.senderId && this.webhooks.enabled('message.unread')) {
+      if (context.recipient && this.webhooks.enabled('message.unread')) {
         const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
         rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due, subject: unreadSubject(row.id) }));
       }
