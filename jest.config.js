@@ -1,5 +1,10 @@
 /** Unit specs live next to the code; end-to-end specs in test/ boot the real app. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
+/** The SDK from its sources (its package exports point at the build). */
+const moduleNameMapper = {
+  '^@parley/client$': '<rootDir>/packages/client/src/index.ts',
+  '^@parley/client/node$': '<rootDir>/packages/client/src/node.ts',
+};
 
 module.exports = {
   testTimeout: 30000,
@@ -10,8 +15,9 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: '.',
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
     },
     {
       displayName: 'e2e',
@@ -21,6 +27,7 @@ module.exports = {
       // every event and ack a test client receives is checked against src/protocol
       setupFilesAfterEnv: ['<rootDir>/test/support/contract-setup.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
       slowTestThreshold: 30,
     },
   ],

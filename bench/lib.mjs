@@ -124,6 +124,7 @@ export function parleyEnv({ port, databaseUrl, bcryptCost }) {
     LOG_LEVEL: 'warn',
     BCRYPT_COST: String(bcryptCost),
     AUTH_RATE_LIMIT: '1000000/1s',
+    AUTH_IP_RATE_LIMIT: '1000000/1s',
     WS_RATE_LIMIT: '1000000/1s',
     WS_CONNECT_RATE_LIMIT: '1000000/1s',
     WS_MAX_CONNECTIONS_PER_USER: '10000',

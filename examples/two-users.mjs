@@ -1,43 +1,47 @@
-// Two users log in over REST, connect to /chat with their access tokens and talk.
-// Run against a server started with `npm start`:  node examples/two-users.mjs [http://localhost:3000]
-import { io } from 'socket.io-client';
+// Two users sign up over REST and talk on /chat, with @parley/client.
+// Run against a server started with `npm start` (after `npm run build`):
+//   node examples/two-users.mjs [http://localhost:3000]
+import { parseArgs } from 'node:util';
+import { ParleyClient } from '@parley/client';
 
-const base = process.argv[2] ?? 'http://localhost:3000';
+const USAGE = 'usage: node examples/two-users.mjs [<server url, default http://localhost:3000>] [-h | --help]';
+let args;
+try {
+  args = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.positionals.length > 1 || (args.positionals[0] && !URL.canParse(args.positionals[0]))) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const base = args.positionals[0] ?? 'http://localhost:3000';
 const stamp = Date.now().toString(36);
 
 async function signUp(name) {
-  const res = await fetch(`${base}/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: `${name.toLowerCase()}.${stamp}@example.com`, password: 'correct horse battery', displayName: name }),
-  });
-  if (!res.ok) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-function connect(accessToken) {
-  const socket = io(`${base}/chat`, { auth: { token: accessToken }, transports: ['websocket'] });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => reject(new Error(`${err.data?.code}: ${err.message}`)));
-  });
+  const client = new ParleyClient({ url: base });
+  await client.auth.register({ email: `${name.toLowerCase()}.${stamp}@example.com`, password: 'correct horse battery', displayName: name });
+  return client;
 }
 
 const alice = await signUp('Alice');
 const bob = await signUp('Bob');
-const [a, b] = await Promise.all([connect(alice.accessToken), connect(bob.accessToken)]);
+const [a, b] = [alice.chat().connect(), bob.chat().connect()];
+await Promise.all([a.join('general'), b.join('general')]);
 
-for (const socket of [a, b]) {
-  const ack = await socket.emitWithAck('room:join', { room: 'general' });
-  if (!ack.ok) throw new Error(ack.error.message);
-}
 b.on('message:new', (m) => console.log(`[bob sees] ${m.sender.displayName}: ${m.body}`));
-a.on('dm:new', (m) => console.log(`[alice gets a DM] ${m.sender.displayName}: ${m.body}`));
+a.on('dm:new', (m) => m.sender.id !== alice.auth.userId && console.log(`[alice gets a DM] ${m.sender.displayName}: ${m.body}`));
 
-const sent = await a.emitWithAck('message:send', { room: 'general', body: 'Hello Bob!', clientMsgId: 'hello-1' });
-console.log('alice sent, ack:', sent.ok ? sent.data.id : sent.error);
-await b.emitWithAck('dm:send', { to: alice.user.id, body: 'Hi Alice, just you and me.' });
+// Sends go through the outbox: retried with the same clientMsgId until acknowledged, stored once.
+const sent = await a.send('general', 'Hello Bob!');
+console.log('alice sent, stored as', sent.id);
+await b.sendDm(alice.auth.userId, 'Hi Alice, just you and me.');
 
 await new Promise((resolve) => setTimeout(resolve, 300));
-a.close();
-b.close();
+alice.close();
+bob.close();

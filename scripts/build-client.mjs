@@ -14,6 +14,8 @@ await build({
   sourcemap: true,
   target: 'es2020',
   platform: 'browser',
+  // @parley/client from its sources (no separate build of the SDK needed first)
+  alias: { '@parley/client': join(root, 'packages/client/src/index.ts') },
   outfile: join(out, 'app.js'),
   logLevel: 'warning',
 });

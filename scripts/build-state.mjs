@@ -1,4 +1,4 @@
-// Whether dist/ (and the demo client's bundle) is missing, older than the sources, or current.
+// Whether dist/ (and the SDK's and the demo client's bundles) is missing, older than the sources, or current.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,9 +15,9 @@ function newest(dir) {
 
 /** @returns {'missing' | 'stale' | 'current'} */
 export function buildState(root) {
-  const outputs = [join(root, 'dist/main.js'), join(root, 'client-demo/dist/index.html')];
+  const outputs = [join(root, 'dist/main.js'), join(root, 'client-demo/dist/index.html'), join(root, 'packages/client/dist/index.js')];
   if (!outputs.every((file) => existsSync(file))) return 'missing';
   const builtAt = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
-  const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'client-demo')));
+  const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'client-demo')), newest(join(root, 'packages/client/src')));
   return sourcesAt > builtAt ? 'stale' : 'current';
 }

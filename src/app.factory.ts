@@ -13,6 +13,7 @@ import type { Logger as PinoInstance } from 'pino';
 import { AppConfig } from './config/app-config';
 import { AppConfigOptions, loadConfig } from './config/config.module';
 import { createRootLogger, nestLogger, requestLog } from './logging/logging';
+import { compileTrust } from './common/client-ip';
 import { isOriginAllowed } from './realtime/origin-policy';
 import { ParleyIoAdapter } from './realtime/parley-io.adapter';
 
@@ -47,7 +48,8 @@ export async function createAppFrom({ config, logger }: Boot): Promise<NestExpre
     abortOnError: false,
   });
 
-  app.set('trust proxy', config.trustProxy);
+  // One function for Express's req.ip and the Socket.IO handshake (src/common/client-ip.ts).
+  app.set('trust proxy', compileTrust(config.trustProxy));
   app.disable('x-powered-by');
   // First of all: every request that reaches Express gets an id and one log line, even one
   // refused by the body parser or the router.
@@ -56,8 +58,9 @@ export async function createAppFrom({ config, logger }: Boot): Promise<NestExpre
     helmet({
       contentSecurityPolicy: {
         directives: {
-          // the demo client talks to this origin over fetch and WebSocket; Swagger UI needs inline styles
-          'connect-src': ["'self'", 'ws:', 'wss:'],
+          // The demo client talks to this origin over fetch and WebSocket ('self' covers ws/wss of
+          // this host); bare `ws: wss:` would let an injected script reach any host.
+          'connect-src': connectSources(config),
           'img-src': ["'self'", 'data:'],
         },
       },
@@ -90,4 +93,14 @@ export async function createAppFrom({ config, logger }: Boot): Promise<NestExpre
   if (config.docsEnabled) setupApiDocuments(app);
   // Signals are handled by main.ts (readiness drains for SHUTDOWN_GRACE before app.close()).
   return app;
+}
+
+/** `'self'` plus each configured CORS origin and its WebSocket twin (http→ws, https→wss). */
+function connectSources(config: AppConfig): string[] {
+  const sources = ["'self'"];
+  for (const origin of config.corsOrigins ?? []) {
+    if (origin === '*') continue;
+    sources.push(origin, origin.replace(/^http/, 'ws'));
+  }
+  return sources;
 }

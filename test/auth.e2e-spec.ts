@@ -213,6 +213,7 @@ describe('REST operations and limits', () => {
         'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'POST /auth/logout-all',
         'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
         'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
+        'POST /auth/login/2fa', 'POST /auth/2fa/setup', 'POST /auth/2fa/enable', 'POST /auth/2fa/disable',
         'GET /rooms/{room}/messages', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json',
         'POST /rooms', 'GET /rooms', 'GET /rooms/{room}', 'PATCH /rooms/{room}', 'DELETE /rooms/{room}',
         'GET /rooms/{room}/members', 'GET /rooms/{room}/members/{userId}', 'PUT /rooms/{room}/members/{userId}', 'DELETE /rooms/{room}/members/{userId}',

@@ -17,7 +17,7 @@ const anyJson = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'email', 'room', 'body', 'token')), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'email', 'room', 'body', 'token', 'mfaToken', 'code', 'recoveryCode')), tie('value'), { maxKeys: 5 }),
   ),
 })).value;
 
@@ -42,6 +42,9 @@ const ROUTES: Array<[string, string]> = [
   ['post', '/auth/verify-email'],
   ['post', '/auth/password/forgot'],
   ['post', '/auth/password/reset'],
+  ['post', '/auth/login/2fa'],
+  ['post', '/auth/2fa/enable'],
+  ['post', '/auth/2fa/disable'],
 ];
 const EVENTS = ['room:join', 'room:leave', 'message:send', 'message:history', 'dm:send', 'typing', 'presence:list', 'auth:refresh'];
 const WS_CODES = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED'];

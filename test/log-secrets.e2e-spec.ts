@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { closeAllSockets, connect, emitAck, login, PASSWORD, register, sleep } from './support/clients';
 import { ServerProcess, startServerProcess } from './support/process';
+import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
 
 const SECRETS = {
   JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghij',
@@ -60,6 +61,14 @@ describe('logs', () => {
     await request(url).get(`/auth/me?token=${a.accessToken}`).set('Authorization', `Bearer ${a.accessToken}`).expect(200);
     await request(url).patch('/auth/password').set('Authorization', `Bearer ${a.accessToken}`).send({ currentPassword: PASSWORD, newPassword: 'a brand new password' }).expect(204);
     await request(url).post('/auth/logout').set('Authorization', `Bearer ${a.accessToken}`).expect(204);
+    // two-factor sign-in: the TOTP secret, the recovery codes and the mfaToken
+    const c = await register(url);
+    const setup = (await request(url).post('/auth/2fa/setup').set('Authorization', `Bearer ${c.accessToken}`).expect(200)).body as { secret: string; otpauthUrl: string };
+    const step = timeStep(Date.now());
+    const codes = (await request(url).post('/auth/2fa/enable').set('Authorization', `Bearer ${c.accessToken}`).send({ code: hotp(base32Decode(setup.secret), step) }).expect(200)).body as { recoveryCodes: string[] };
+    const mfaToken = (await request(url).post('/auth/login').send({ email: c.user.email, password: PASSWORD }).expect(200)).body.mfaToken as string;
+    await request(url).post('/auth/login/2fa').send({ mfaToken, recoveryCode: codes.recoveryCodes[0] }).expect(200);
+    secrets.push(setup.secret, setup.otpauthUrl, mfaToken, ...codes.recoveryCodes);
     await sleep(300);
 
     expect(server.output()).toContain('"msg":"request completed"'); // the capture works: request logs are there

@@ -139,6 +139,14 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     await me(token).expect(200);
   });
 
+  it('has no two-factor sign-in of Parley’s: /auth/2fa/* answer 400 for the provider’s tokens', async () => {
+    const token = await provider.token('alice');
+    await request(t.url).post('/auth/2fa/setup').set('Authorization', `Bearer ${token}`).expect(400);
+    await request(t.url).post('/auth/2fa/enable').set('Authorization', `Bearer ${token}`).send({ code: '123456' }).expect(400);
+    await request(t.url).post('/auth/2fa/disable').set('Authorization', `Bearer ${token}`).send({ password: 'x', code: '123456' }).expect(400);
+    expect((await me(token).expect(200)).body.twoFactorEnabled).toBe(false);
+  });
+
   it('connects sockets with the provider’s tokens (auth.token and Authorization header) and chats', async () => {
     const alice = await connect(t.url, '/chat', { token: await provider.token('alice') });
     const bob = await connect(t.url, '/chat', { header: await provider.token('bob') });

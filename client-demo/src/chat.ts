@@ -1,20 +1,5 @@
-import { io, Socket } from 'socket.io-client';
-import { Auth } from './auth';
+import type { ChatClient, ConnectionState, Message, OutboxEntry, ParleyClient, UserSummary } from '@parley/client';
 import { $, el, setStatus, time } from './dom';
-
-interface UserSummary {
-  id: string;
-  displayName: string;
-}
-interface Message {
-  id: string;
-  room: string;
-  body: string;
-  sender: UserSummary;
-  createdAt: string;
-  clientMsgId?: string;
-}
-type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
 interface Conversation {
   key: string;
@@ -23,28 +8,28 @@ interface Conversation {
   /** the other user of a DM */
   peer?: string;
   messages: Map<string, Message>;
-  lastSeen?: string;
   hasMore: boolean;
   online: Map<string, UserSummary>;
   typing: Map<string, number>;
 }
 
-/** Sends with an ack and a timeout; a failure comes back as `{ ok: false }`, never throws. */
-async function emit<T>(socket: Socket, event: string, payload: unknown): Promise<Ack<T>> {
-  try {
-    return (await socket.timeout(10_000).emitWithAck(event, payload)) as Ack<T>;
-  } catch {
-    return { ok: false, error: { code: 'TIMEOUT', message: 'No answer from the server' } };
-  }
-}
+/** What a reload keeps of the sidebar: the rooms and DMs that were open (per user). */
+type Remembered = Array<Pick<Conversation, 'key' | 'title' | 'kind' | 'peer'>>;
 
+/**
+ * The chat view on the SDK: the SDK re-joins rooms after a reconnect, replays what was missed
+ * (as `message:new`, once), and keeps unsent messages in its outbox (IndexedDB), so a message
+ * typed offline shows "sending…" until the server has stored it, across reloads too.
+ */
 export class ChatView {
-  private socket: Socket | null = null;
+  private readonly chat: ChatClient;
   private readonly conversations = new Map<string, Conversation>();
   private current: Conversation | null = null;
+  private pending: OutboxEntry[] = [];
   private typingSentAt = 0;
 
-  constructor(private readonly auth: Auth) {
+  constructor(private readonly client: ParleyClient) {
+    this.chat = client.chat();
     $('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = (e.target as HTMLFormElement).elements.namedItem('room') as HTMLInputElement;
@@ -60,7 +45,7 @@ export class ChatView {
     $('send-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = (e.target as HTMLFormElement).elements.namedItem('body') as HTMLInputElement;
-      if (input.value.trim()) void this.send(input.value);
+      if (input.value.trim()) this.send(input.value);
       input.value = '';
     });
     $('send-form').addEventListener('input', () => this.sendTyping(true));
@@ -68,167 +53,197 @@ export class ChatView {
     $('messages').addEventListener('scroll', () => {
       if ($('messages').scrollTop === 0) void this.loadOlder();
     });
-    auth.onToken(() => this.handOverToken());
     window.setInterval(() => this.expireTyping(), 1000);
-  }
 
-  connect(): void {
-    if (this.socket) return;
-    const socket = io('/chat', { auth: { token: this.auth.accessToken }, transports: ['websocket', 'polling'] });
-    this.socket = socket;
-    socket.on('connect', () => {
-      setStatus('Connected');
-      // After a reconnect, catch up on every room with `since`, so nothing is lost.
-      for (const conv of this.conversations.values()) if (conv.kind === 'room') void this.join(conv.title, true);
+    const chat = this.chat;
+    chat.on('state', (state) => {
+      showState(state);
+      if (state.status === 'connected') this.reopen();
     });
-    socket.on('disconnect', (reason) => setStatus(`Disconnected (${reason})`, true));
-    socket.on('connect_error', async (error: Error & { data?: { code: string; message: string } }) => {
-      const code = error.data?.code;
-      if (code === 'TOKEN_EXPIRED' || code === 'SESSION_REVOKED' || code === 'TOKEN_INVALID') {
-        if (await this.auth.refresh()) {
-          socket.auth = { token: this.auth.accessToken };
-          socket.connect();
-        }
-        return;
-      }
-      setStatus(`Cannot connect: ${error.data?.message ?? error.message}`, true);
-    });
-    socket.on('auth:expired', () => void this.auth.refresh());
-    socket.on('session:revoked', ({ reason }: { reason: string }) => this.auth.clear(`This device was signed out (${reason})`));
-    socket.on('message:new', (m: Message) => this.receive(m.room, m.room, 'room', m));
-    socket.on('dm:new', (m: Message) => {
-      const me = this.auth.user?.id ?? '';
-      const [, a, b] = m.room.split(':');
-      const peer = a === me ? b : a;
+    chat.on('message:new', (m) => this.receive(m.room, m.room, 'room', m));
+    chat.on('dm:new', (m) => {
+      const peer = this.peerOf(m.room);
       const title = m.sender.id === peer ? m.sender.displayName : (this.conversations.get(m.room)?.title ?? peer);
       this.receive(m.room, title, 'dm', m, peer);
     });
-    socket.on('presence:join', ({ room, user }: { room: string; user: UserSummary }) => {
+    chat.on('message:updated', (m) => this.replace(m));
+    chat.on('message:deleted', ({ room, id }) => {
+      const m = this.conversations.get(room)?.messages.get(id);
+      if (m) this.replace({ ...m, body: '', deletedAt: new Date().toISOString(), reactions: [] });
+    });
+    chat.on('resumed', ({ room, online }) => {
+      const conv = this.conversations.get(room);
+      if (conv) conv.online = new Map(online.map((u) => [u.id, u]));
+      this.renderOnline();
+    });
+    chat.on('stale', ({ room }) => void this.reload(room));
+    chat.on('presence:join', ({ room, user }) => {
       this.conversations.get(room)?.online.set(user.id, user);
       this.renderOnline();
     });
-    socket.on('presence:leave', ({ room, user }: { room: string; user: UserSummary }) => {
+    chat.on('presence:leave', ({ room, user }) => {
       this.conversations.get(room)?.online.delete(user.id);
       this.renderOnline();
     });
-    socket.on('typing', ({ room, user, typing }: { room: string; user: UserSummary; typing: boolean }) => {
+    chat.on('typing', ({ room, user, typing }) => {
       const conv = this.conversations.get(room);
       if (!conv) return;
       if (typing) conv.typing.set(user.displayName, Date.now());
       else conv.typing.delete(user.displayName);
       this.renderTyping();
     });
+    const removed = ({ room }: { room: string }) => {
+      setStatus(`You are no longer in #${room}`, true);
+      this.drop(room);
+    };
+    chat.on('room:removed', removed);
+    chat.on('room:deleted', removed);
+    chat.on('rejoinFailed', ({ room, error }) => {
+      setStatus(`Cannot rejoin #${room}: ${error.message}`, true);
+      this.drop(room);
+    });
+    chat.on('outbox', (entries) => {
+      this.pending = entries;
+      this.render();
+    });
+    chat.on('failed', ({ entry, error }) => setStatus(`Not sent (“${entry.body.slice(0, 40)}”): ${error.message}`, true));
   }
 
-  disconnect(): void {
-    this.socket?.disconnect();
-    this.socket = null;
-    this.conversations.clear();
-    this.current = null;
+  /** After sign-in (or a reload): connect, re-open what was open, show what is still unsent. */
+  async connect(): Promise<void> {
+    if (this.chat.state.status === 'connecting' || this.chat.state.status === 'connected' || this.chat.state.status === 'reconnecting') return;
+    this.chat.connect();
+    this.pending = await this.chat.pendingMessages();
+    for (const c of this.remembered()) if (!this.conversations.has(c.key)) this.ensure(c.key, c.title, c.kind, c.peer);
+    // Messages left in the outbox by the last page name their conversations too.
+    for (const entry of this.pending) {
+      const key = entry.kind === 'room' ? entry.to : this.chat.dmRoom(entry.to);
+      if (!this.conversations.has(key))
+        this.ensure(key, entry.kind === 'room' ? entry.to : entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
+    }
+    if (!this.current) this.current = this.conversations.values().next().value ?? null;
     this.render();
   }
 
-  /** New access token from a refresh: hand it to the live socket (it keeps its rooms). */
-  private handOverToken(): void {
-    const socket = this.socket;
-    if (!socket) return;
-    socket.auth = { token: this.auth.accessToken };
-    if (socket.connected) void emit(socket, 'auth:refresh', { token: this.auth.accessToken });
+  /** Conversations from before a reload, once connected (however long that takes offline). */
+  private reopen(): void {
+    const joined = new Set(this.chat.joinedRooms);
+    for (const conv of [...this.conversations.values()]) {
+      if (conv.kind === 'room' && !joined.has(conv.key)) void this.join(conv.key, false);
+      else if (conv.kind === 'dm' && conv.messages.size === 0) void this.loadOlder(true, conv);
+    }
   }
 
-  private async join(room: string, catchUp = false): Promise<void> {
-    if (!this.socket) return;
-    let conv = this.conversations.get(room);
-    let since = catchUp ? conv?.lastSeen : undefined;
-    for (;;) {
-      const ack = await emit<{ online: UserSummary[]; history: Message[]; hasMore: boolean }>(this.socket, 'room:join', since ? { room, since } : { room });
-      if (!ack.ok) return setStatus(`Cannot join ${room}: ${ack.error.message}`, true);
-      conv ??= this.ensure(room, room, 'room');
-      conv.online = new Map(ack.data.online.map((u) => [u.id, u]));
-      for (const m of ack.data.history) this.store(conv, m);
-      if (!since) conv.hasMore = ack.data.hasMore;
-      if (!(since && ack.data.hasMore)) break;
-      since = conv.lastSeen;
+  /** Signed out: forget the view (the SDK has closed the socket). */
+  reset(): void {
+    this.chat.close();
+    this.conversations.clear();
+    this.current = null;
+    this.pending = [];
+    this.render();
+  }
+
+  private async join(room: string, select = true): Promise<void> {
+    try {
+      const data = await this.chat.join(room);
+      const conv = this.conversations.get(room) ?? this.ensure(room, room, 'room');
+      conv.online = new Map(data.online.map((u) => [u.id, u]));
+      for (const m of data.history) conv.messages.set(m.id, m);
+      conv.hasMore = data.hasMore;
+      this.remember();
+      if (select || !this.current) this.select(conv);
+      else this.render();
+    } catch (error) {
+      setStatus(`Cannot join ${room}: ${(error as Error).message}`, true);
     }
-    if (!catchUp || !this.current) this.select(conv);
-    else this.render();
   }
 
   private async leave(): Promise<void> {
     const conv = this.current;
-    if (!conv || !this.socket) return;
-    if (conv.kind === 'room') await emit(this.socket, 'room:leave', { room: conv.key });
-    this.conversations.delete(conv.key);
-    this.current = null;
+    if (!conv) return;
+    if (conv.kind === 'room') await this.chat.leave(conv.key).catch(() => undefined);
+    this.drop(conv.key);
+  }
+
+  private drop(key: string): void {
+    this.conversations.delete(key);
+    if (this.current?.key === key) this.current = null;
+    this.remember();
     this.render();
   }
 
   private openDm(userId: string, title: string): void {
-    if (!userId || userId === this.auth.user?.id) return;
-    const me = this.auth.user?.id ?? '';
-    const key = `dm:${[me, userId].sort().join(':')}`;
+    if (!userId || userId === this.client.auth.userId) return;
+    const key = this.chat.dmRoom(userId);
     const conv = this.conversations.get(key) ?? this.ensure(key, title, 'dm', userId);
+    this.remember();
     this.select(conv);
     void this.loadOlder(true);
   }
 
-  private async send(body: string, clientMsgId: string = crypto.randomUUID()): Promise<void> {
+  private send(body: string): void {
     const conv = this.current;
-    const me = this.auth.user;
-    if (!conv || !this.socket || !me) return;
-    const pending: Message = { id: `pending:${clientMsgId}`, room: conv.key, body, sender: me, createdAt: new Date().toISOString(), clientMsgId };
-    this.store(conv, pending);
-    this.render();
+    if (!conv) return;
     this.sendTyping(false);
-    const event = conv.kind === 'dm' ? 'dm:send' : 'message:send';
-    const payload = conv.kind === 'dm' ? { to: conv.peer, body, clientMsgId } : { room: conv.key, body, clientMsgId };
-    // Retries reuse the clientMsgId: the server stores the message once however often it arrives.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const ack = await emit<Message>(this.socket, event, payload);
-      if (ack.ok) {
-        conv.messages.delete(pending.id);
-        this.store(conv, ack.data);
-        return this.render();
-      }
-      if (ack.error.code !== 'TIMEOUT' && ack.error.code !== 'INTERNAL' && ack.error.code !== 'RATE_LIMITED') {
-        setStatus(ack.error.message, true);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
-    }
-    const node = document.querySelector(`[data-id="${CSS.escape(pending.id)}"]`);
-    node?.classList.add('failed');
+    // The SDK keeps it until the server acknowledges it; "sending…" comes from its outbox.
+    const sent = conv.kind === 'dm' && conv.peer ? this.chat.sendDm(conv.peer, body) : this.chat.send(conv.key, body);
+    sent.catch(() => undefined); // refusals arrive as `failed`
   }
 
-  private async loadOlder(initial = false): Promise<void> {
-    const conv = this.current;
-    if (!conv || !this.socket || (!initial && !conv.hasMore)) return;
-    const oldest = [...conv.messages.keys()].filter((id) => !id.startsWith('pending:')).sort()[0];
-    const ack = await emit<{ messages: Message[]; hasMore: boolean }>(this.socket, 'message:history', initial || !oldest ? { room: conv.key } : { room: conv.key, before: oldest });
-    if (!ack.ok) return;
-    const list = $('messages');
-    const before = list.scrollHeight;
-    for (const m of ack.data.messages) this.store(conv, m);
-    conv.hasMore = ack.data.hasMore;
+  private async loadOlder(initial = false, conv = this.current): Promise<void> {
+    if (!conv || (!initial && !conv.hasMore)) return;
+    const oldest = [...conv.messages.keys()].sort()[0];
+    try {
+      const page = await this.chat.history(conv.key, initial || !oldest ? {} : { before: oldest });
+      const list = $('messages');
+      const before = list.scrollHeight;
+      for (const m of page.messages) conv.messages.set(m.id, m);
+      conv.hasMore = page.hasMore;
+      this.render();
+      if (!initial && conv === this.current) list.scrollTop = list.scrollHeight - before;
+    } catch (error) {
+      setStatus((error as Error).message, true);
+    }
+  }
+
+  /** Too much changed while away: the latest page again, from scratch. */
+  private async reload(room: string): Promise<void> {
+    const conv = this.conversations.get(room);
+    if (!conv) return;
+    const page = await this.chat.history(room).catch(() => null);
+    if (!page) return;
+    conv.messages = new Map(page.messages.map((m) => [m.id, m]));
+    conv.hasMore = page.hasMore;
     this.render();
-    if (!initial) list.scrollTop = list.scrollHeight - before;
   }
 
   private sendTyping(typing: boolean): void {
     const conv = this.current;
-    if (!conv || conv.kind !== 'room' || !this.socket) return;
+    if (!conv || conv.kind !== 'room') return;
     const now = Date.now();
     if (typing && now - this.typingSentAt < 2000) return;
     this.typingSentAt = typing ? now : 0;
-    this.socket.emit('typing', { room: conv.key, typing }, () => undefined);
+    this.chat.typing(conv.key, typing);
   }
 
   private receive(key: string, title: string, kind: 'room' | 'dm', m: Message, peer?: string): void {
     const conv = this.conversations.get(key) ?? this.ensure(key, title, kind, peer);
-    if (m.clientMsgId) conv.messages.delete(`pending:${m.clientMsgId}`);
+    if (!this.remembered().some((c) => c.key === key)) this.remember();
     conv.typing.delete(m.sender.displayName);
-    this.store(conv, m);
+    conv.messages.set(m.id, m);
     this.render();
+  }
+
+  private replace(m: Message): void {
+    const conv = this.conversations.get(m.room);
+    if (!conv?.messages.has(m.id)) return;
+    conv.messages.set(m.id, m);
+    if (conv === this.current) this.render();
+  }
+
+  private peerOf(room: string): string {
+    const [, a, b] = room.split(':');
+    return a === this.client.auth.userId ? b : a;
   }
 
   private ensure(key: string, title: string, kind: 'room' | 'dm', peer?: string): Conversation {
@@ -237,9 +252,21 @@ export class ChatView {
     return conv;
   }
 
-  private store(conv: Conversation, m: Message): void {
-    conv.messages.set(m.id, m);
-    if (!m.id.startsWith('pending:') && (!conv.lastSeen || m.id > conv.lastSeen)) conv.lastSeen = m.id;
+  private get rememberKey(): string {
+    return `parley.demo.conversations.${this.client.auth.userId ?? ''}`;
+  }
+
+  private remembered(): Remembered {
+    try {
+      return JSON.parse(localStorage.getItem(this.rememberKey) ?? '[]') as Remembered;
+    } catch {
+      return [];
+    }
+  }
+
+  private remember(): void {
+    const list: Remembered = [...this.conversations.values()].map(({ key, title, kind, peer }) => ({ key, title, kind, peer }));
+    localStorage.setItem(this.rememberKey, JSON.stringify(list));
   }
 
   private select(conv: Conversation): void {
@@ -249,14 +276,17 @@ export class ChatView {
     $<HTMLInputElement>('send-form').querySelector('input')?.focus();
   }
 
+  private pendingOf(conv: Conversation): OutboxEntry[] {
+    return this.pending.filter((e) => (e.kind === 'room' ? e.to === conv.key : conv.kind === 'dm' && e.to === conv.peer));
+  }
+
   private render(): void {
     const conv = this.current;
     $('pane-title').textContent = conv ? (conv.kind === 'dm' ? `@ ${conv.title}` : `# ${conv.title}`) : 'Join a room to start';
     $('leave-room').hidden = !conv;
     for (const control of $('send-form').querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button')) control.disabled = !conv;
     const renderList = (id: string, kind: 'room' | 'dm') => {
-      const list = $(id);
-      list.replaceChildren(
+      $(id).replaceChildren(
         ...[...this.conversations.values()]
           .filter((c) => c.kind === kind)
           .map((c) => {
@@ -268,18 +298,25 @@ export class ChatView {
     };
     renderList('room-list', 'room');
     renderList('dm-list', 'dm');
-    const me = this.auth.user?.id;
-    const messages = conv ? [...conv.messages.values()].sort((a, b) => (a.id.startsWith('pending:') ? 1 : b.id.startsWith('pending:') ? -1 : a.id.localeCompare(b.id))) : [];
+    const me = this.client.auth.user;
+    const stored = conv ? [...conv.messages.values()].sort((a, b) => a.id.localeCompare(b.id)) : [];
+    // Unsent ones last, in the order they were typed (the outbox sends them in that order).
+    const unsent = conv ? this.pendingOf(conv).filter((e) => ![...conv.messages.values()].some((m) => m.clientMsgId === e.clientMsgId)) : [];
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren(
-      ...messages.map((m) =>
-        el(
-          'li',
-          { class: `${m.sender.id === me ? 'mine' : ''} ${m.id.startsWith('pending:') ? 'pending' : ''}`, 'data-testid': 'message-item', 'data-id': m.id },
-          el('div', { class: 'meta' }, el('span', { 'data-testid': 'message-sender' }, m.sender.displayName), el('time', { datetime: m.createdAt }, time(m.createdAt)), m.id.startsWith('pending:') ? 'sending…' : ''),
-          el('div', { class: 'body', 'data-testid': 'message-body' }, m.body),
+      ...stored.map((m) =>
+        messageItem(
+          m.id,
+          m.sender.id === me?.id,
+          m.sender.displayName,
+          m.createdAt,
+          m.deletedAt ? 'message deleted' : m.body,
+          m.editedAt ? 'edited' : '',
         ),
+      ),
+      ...unsent.map((e) =>
+        messageItem(`pending:${e.clientMsgId}`, true, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body, 'sending…', 'pending'),
       ),
     );
     if (atBottom) list.scrollTop = list.scrollHeight;
@@ -289,7 +326,7 @@ export class ChatView {
 
   private renderOnline(): void {
     const conv = this.current;
-    const me = this.auth.user?.id;
+    const me = this.client.auth.userId;
     $('online-list').replaceChildren(
       ...[...(conv?.kind === 'room' ? conv.online.values() : [])].map((u) => {
         const item = el('li', { 'data-testid': 'online-user', 'data-user-id': u.id }, u.displayName);
@@ -313,4 +350,23 @@ export class ChatView {
     for (const conv of this.conversations.values()) for (const [name, at] of conv.typing) if (at < cutoff) conv.typing.delete(name);
     this.renderTyping();
   }
+}
+
+function messageItem(id: string, mine: boolean, sender: string, createdAt: string, body: string, note: string, extra = ''): HTMLElement {
+  return el(
+    'li',
+    { class: `${mine ? 'mine' : ''} ${extra}`, 'data-testid': 'message-item', 'data-id': id },
+    el('div', { class: 'meta' }, el('span', { 'data-testid': 'message-sender' }, sender), el('time', { datetime: createdAt }, time(createdAt)), note),
+    el('div', { class: 'body', 'data-testid': 'message-body' }, body),
+  );
+}
+
+export function showState(state: ConnectionState): void {
+  if (state.status === 'connected') setStatus('Connected');
+  else if (state.status === 'reconnecting')
+    setStatus(
+      `Offline: reconnecting in ${Math.ceil(state.delayMs / 1000)} s (attempt ${state.attempt}). Messages you send are kept until then.`,
+      true,
+    );
+  else if (state.status === 'closed' && state.reason === 'refused') setStatus(`Cannot connect: ${state.error?.message ?? 'refused'}`, true);
 }

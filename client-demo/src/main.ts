@@ -1,26 +1,36 @@
-import { api } from './api';
-import { Auth } from './auth';
+import { ParleyClient } from '@parley/client';
 import { ChatView } from './chat';
 import { $, formValues, setStatus } from './dom';
 import { Dashboard, renderSessions } from './pages';
 
-const auth = new Auth();
-const chat = new ChatView(auth);
-const dashboard = new Dashboard(auth);
+/**
+ * The demo client, on @parley/client: the SDK keeps the refresh token and user in the browser
+ * (so a reload, or a start while offline, stays signed in), the access token in memory only,
+ * refreshes one tab at a time (Web Locks), and keeps unsent messages in IndexedDB.
+ */
+const client = new ParleyClient();
+const chat = new ChatView(client);
+const dashboard = new Dashboard(client);
 const VIEWS = ['auth', 'verify', 'reset', 'chat', 'sessions', 'dashboard'] as const;
 type View = (typeof VIEWS)[number];
 let registering = false;
+let mfaToken: string | null = null;
 
 function show(view: View): void {
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
   for (const link of $('nav').querySelectorAll('a')) link.classList.toggle('active', link.getAttribute('href') === `#/${view}`);
-  const user = auth.user;
+  renderUser();
+}
+
+function renderUser(): void {
+  const user = client.auth.user;
   $('nav').hidden = !user;
   $('logout').hidden = !user;
   $('nav-dashboard').hidden = user?.role !== 'admin';
   $('current-user').textContent = user ? `${user.displayName} · ${user.id}` : '';
   $('verify-hint').hidden = !user || user.emailVerified;
 }
+client.auth.on('user', renderUser);
 
 /** `#/route?query` */
 function route(): { path: string; params: URLSearchParams } {
@@ -33,24 +43,22 @@ async function navigate(): Promise<void> {
   if (path === 'verify-email') {
     show('verify');
     try {
-      await api('POST', '/auth/verify-email', { token: params.get('token') ?? '' });
+      await client.auth.publicCall('POST', '/auth/verify-email', { token: params.get('token') ?? '' });
       $('verify-result').textContent = 'Your email address is confirmed. Thank you!';
-      if (auth.user) auth.user.emailVerified = true;
+      if (client.auth.user) await client.auth.me().catch(() => undefined);
     } catch (error) {
       $('verify-result').textContent = (error as Error).message;
     }
     return;
   }
   if (path === 'reset-password') return show('reset');
-  if (!auth.user) {
-    if (auth.hasRefreshToken && (await auth.refresh()) && auth.user) return navigate();
-    return show('auth');
-  }
-  chat.connect();
+  const user = client.auth.user;
+  if (!user) return show('auth');
+  void chat.connect();
   if (path === 'sessions') {
     show('sessions');
-    await renderSessions(auth).catch((error: Error) => setStatus(error.message, true));
-  } else if (path === 'dashboard' && auth.user.role === 'admin') {
+    await renderSessions(client).catch((error: Error) => setStatus(error.message, true));
+  } else if (path === 'dashboard' && user.role === 'admin') {
     show('dashboard');
     dashboard.open();
   } else {
@@ -58,19 +66,22 @@ async function navigate(): Promise<void> {
   }
 }
 
-auth.onSignedOut = (reason) => {
-  chat.disconnect();
+client.onSignedOut(({ message }) => {
+  chat.reset();
   dashboard.close();
   const banner = $('login-reason');
-  banner.textContent = reason;
+  banner.textContent = message;
   banner.hidden = false;
   setRegistering(false);
   location.hash = '#/login';
   show('auth');
-};
+});
 
 function setRegistering(on: boolean): void {
   registering = on;
+  mfaToken = null;
+  $('auth-form').hidden = false;
+  $('mfa-form').hidden = true;
   $('displayname-field').hidden = !registering;
   $<HTMLInputElement>('displayname-field').querySelector('input')!.required = registering;
   $('auth-title').textContent = registering ? 'Create an account' : 'Sign in';
@@ -79,16 +90,43 @@ function setRegistering(on: boolean): void {
 }
 $('register-toggle').addEventListener('click', () => setRegistering(!registering));
 
+async function signedIn(welcome: string): Promise<void> {
+  $('login-reason').hidden = true;
+  setStatus(welcome);
+  location.hash = '#/chat';
+  await navigate();
+}
+
 $('auth-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const { email, password, displayName } = formValues(event.target as HTMLFormElement);
   try {
-    if (registering) await auth.register(email, password, displayName);
-    else await auth.login(email, password);
-    $('login-reason').hidden = true;
-    setStatus(registering ? 'Welcome! Check your mail to confirm your address.' : 'Signed in');
-    location.hash = '#/chat';
-    await navigate();
+    if (registering) {
+      await client.auth.register({ email, password, displayName });
+      return await signedIn('Welcome! Check your mail to confirm your address.');
+    }
+    const result = await client.auth.login({ email, password });
+    if (result.status === 'signed_in') return await signedIn('Signed in');
+    // Two-factor sign-in: a code from the authenticator app (or a recovery code) next.
+    mfaToken = result.mfaToken;
+    $('auth-form').hidden = true;
+    $('mfa-form').hidden = false;
+    $<HTMLInputElement>('mfa-form').querySelector('input')?.focus();
+  } catch (error) {
+    setStatus((error as Error).message, true);
+  }
+});
+
+$('mfa-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target as HTMLFormElement;
+  const { code } = formValues(form);
+  if (!mfaToken) return;
+  try {
+    await client.auth.loginSecondStep(/^\s*\d{6}\s*$/.test(code) ? { mfaToken, code } : { mfaToken, recoveryCode: code.trim() });
+    form.reset();
+    setRegistering(false);
+    await signedIn('Signed in');
   } catch (error) {
     setStatus((error as Error).message, true);
   }
@@ -97,7 +135,7 @@ $('auth-form').addEventListener('submit', async (event) => {
 $('forgot-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const { email } = formValues(event.target as HTMLFormElement);
-  await api('POST', '/auth/password/forgot', { email }).then(
+  await client.auth.publicCall('POST', '/auth/password/forgot', { email }).then(
     () => setStatus('If that account exists, a reset link is on its way.'),
     (error: Error) => setStatus(error.message, true),
   );
@@ -107,8 +145,8 @@ $('reset-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const { newPassword } = formValues(event.target as HTMLFormElement);
   try {
-    await api('POST', '/auth/password/reset', { token: route().params.get('token') ?? '', newPassword });
-    auth.clear('Password changed: sign in with the new one');
+    await client.auth.publicCall('POST', '/auth/password/reset', { token: route().params.get('token') ?? '', newPassword });
+    client.auth.end({ reason: 'password_reset', message: 'Password changed: sign in with the new one' });
     setStatus('Password changed. Sign in with your new password.');
     location.hash = '#/login';
     show('auth');
@@ -121,28 +159,24 @@ $('password-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = event.target as HTMLFormElement;
   try {
-    await auth.call('PATCH', '/auth/password', formValues(form));
+    await client.auth.request('PATCH', '/auth/password', formValues(form));
     form.reset();
     setStatus('Password changed; your other devices were signed out.');
-    await renderSessions(auth);
+    await renderSessions(client);
   } catch (error) {
     setStatus((error as Error).message, true);
   }
 });
 
 $('resend').addEventListener('click', () => {
-  auth.call('POST', '/auth/verify-email/resend').then(
+  client.auth.request('POST', '/auth/verify-email/resend').then(
     () => setStatus('A new verification link is on its way.'),
     (error: Error) => setStatus(error.message, true),
   );
 });
-/** Our own sign-out: close the sockets first so their `session:revoked` is not shown as news. */
-function signOut(all: boolean): void {
-  chat.disconnect();
-  dashboard.close();
-  void auth.logout(all);
-}
-$('logout').addEventListener('click', () => signOut(false));
-$('logout-all').addEventListener('click', () => signOut(true));
+$('logout').addEventListener('click', () => void client.auth.logout());
+$('logout-all').addEventListener('click', () => void client.auth.logout({ all: true }));
 window.addEventListener('hashchange', () => void navigate());
 void navigate();
+// The stored user may be out of date (a role or verification changed elsewhere): ask once online.
+if (client.auth.user) void client.auth.me().catch(() => undefined);

@@ -1,19 +1,17 @@
 import uPlot from 'uplot';
-import { io, Socket } from 'socket.io-client';
-import { SessionInfo } from './api';
-import { Auth } from './auth';
+import type { DashboardClient, ParleyClient, Stats } from '@parley/client';
 import { $, el, setStatus } from './dom';
 
-export async function renderSessions(auth: Auth): Promise<void> {
-  const sessions = await auth.call<SessionInfo[]>('GET', '/auth/sessions');
+export async function renderSessions(client: ParleyClient): Promise<void> {
+  const sessions = await client.auth.sessions();
   $('session-rows').replaceChildren(
     ...sessions.map((s) => {
       const signOut = el('button', { type: 'button', 'data-testid': 'session-signout' }, s.current ? 'Sign out' : 'Sign out this device');
       signOut.addEventListener('click', async () => {
-        if (s.current) return auth.logout();
-        await auth.call('DELETE', `/auth/sessions/${encodeURIComponent(s.id)}`);
+        if (s.current) return client.auth.logout();
+        await client.auth.request('DELETE', `/auth/sessions/${encodeURIComponent(s.id)}`);
         setStatus('Device signed out');
-        await renderSessions(auth);
+        await renderSessions(client);
       });
       return el(
         'tr',
@@ -28,39 +26,26 @@ export async function renderSessions(auth: Auth): Promise<void> {
   );
 }
 
-interface Stats {
-  connections: number;
-  onlineUsers: number;
-  messagesPerMinute: number;
-  node: string;
-  at: string;
-}
-
 /** The admin dashboard: `stats` every 2 s from /dashboard, as numbers and a rolling chart. */
 export class Dashboard {
-  private socket: Socket | null = null;
+  private readonly dashboard: DashboardClient;
   private plot: uPlot | null = null;
   private readonly series: [number[], number[], number[]] = [[], [], []];
 
-  constructor(private readonly auth: Auth) {
-    auth.onToken(() => {
-      if (!this.socket) return;
-      this.socket.auth = { token: auth.accessToken };
-      if (this.socket.connected) this.socket.emit('auth:refresh', { token: auth.accessToken }, () => undefined);
+  constructor(client: ParleyClient) {
+    this.dashboard = client.dashboard();
+    this.dashboard.on('stats', (stats) => this.show(stats));
+    this.dashboard.on('state', (state) => {
+      if (state.status === 'closed' && state.reason === 'refused') setStatus(`Dashboard: ${state.error?.message ?? 'refused'}`, true);
     });
   }
 
   open(): void {
-    if (this.socket) return;
-    this.socket = io('/dashboard', { auth: { token: this.auth.accessToken }, transports: ['websocket', 'polling'] });
-    this.socket.on('stats', (stats: Stats) => this.show(stats));
-    this.socket.on('auth:expired', () => void this.auth.refresh());
-    this.socket.on('connect_error', (error: Error & { data?: { message: string } }) => setStatus(`Dashboard: ${error.data?.message ?? error.message}`, true));
+    this.dashboard.connect();
   }
 
   close(): void {
-    this.socket?.disconnect();
-    this.socket = null;
+    this.dashboard.close();
   }
 
   private show(stats: Stats): void {

@@ -10,18 +10,23 @@ import {
   ForgotPasswordBody,
   LoginBody,
   LoginResponse,
+  LoginSecondStepBody,
+  RecoveryCodes,
   RefreshBody,
   RegisterBody,
   ResetPasswordBody,
   SessionInfo,
   SessionList,
   Static,
+  TwoFactorDisableBody,
+  TwoFactorEnableBody,
+  TwoFactorSetup,
   User,
   VerifyEmailBody,
 } from '../protocol';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { AuthService } from './auth.service';
-import { CurrentUser } from './decorators';
+import { CurrentUser, IpBudget } from './decorators';
 import { Principal } from './principal';
 import { sessionMeta } from './request-meta';
 
@@ -33,6 +38,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and a first session' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
+  @IpBudget()
   @Post('register')
   @ApiBodySchema(RegisterBody)
   @ApiAnswer(201, AuthResponse)
@@ -44,6 +50,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in: a new session' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
+  @IpBudget()
   @Post('login')
   @HttpCode(200)
   @ApiBodySchema(LoginBody)
@@ -51,6 +58,56 @@ export class AuthController {
   @ApiErrors(400, [401, 'Invalid credentials'], 429, [503, 'Too many sign-ins at once; retry after Retry-After'])
   login(@Body(new SchemaPipe(LoginBody)) body: Static<typeof LoginBody>, @Req() req: Request): Promise<LoginResponse> {
     return this.auth.login(body, sessionMeta(req));
+  }
+
+  @ApiOperation({ summary: 'Sign in, second step: a TOTP code or a recovery code' })
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @IpBudget()
+  @Post('login/2fa')
+  @HttpCode(200)
+  @ApiBodySchema(LoginSecondStepBody)
+  @ApiAnswer(200, AuthResponse, 'A new session')
+  @ApiErrors(400, [401, 'Wrong or reused code, or an invalid, expired or spent mfaToken (5 wrong codes spend it)'], 429)
+  loginSecondStep(@Body(new SchemaPipe(LoginSecondStepBody)) body: LoginSecondStepBody, @Req() req: Request): Promise<AuthResponse> {
+    return this.auth.loginSecondStep(body, sessionMeta(req));
+  }
+
+  @ApiOperation({ summary: 'Start two-factor setup: a new secret (pending until enabled)' })
+  @Post('2fa/setup')
+  @HttpCode(200)
+  @ApiAnswer(200, TwoFactorSetup, 'The secret (base32) and its otpauth URL; replaces a pending one')
+  @ApiErrors([409, 'Two-factor sign-in is already enabled'])
+  setupTwoFactor(@CurrentUser() user: Principal): Promise<TwoFactorSetup> {
+    return this.auth.setupTwoFactor(user);
+  }
+
+  @ApiOperation({ summary: 'Enable two-factor sign-in with a code of the pending secret (other sessions end)' })
+  @UseGuards(AuthThrottlerGuard)
+  @Post('2fa/enable')
+  @HttpCode(200)
+  @ApiBodySchema(TwoFactorEnableBody)
+  @ApiAnswer(200, RecoveryCodes, '10 single-use recovery codes, shown once')
+  @ApiErrors([400, 'Wrong code'], [409, 'Two-factor sign-in is already enabled'], 429)
+  enableTwoFactor(
+    @CurrentUser() user: Principal,
+    @Body(new SchemaPipe(TwoFactorEnableBody)) body: Static<typeof TwoFactorEnableBody>,
+  ): Promise<RecoveryCodes> {
+    return this.auth.enableTwoFactor(user, body.code);
+  }
+
+  @ApiOperation({ summary: 'Disable two-factor sign-in (other sessions end)' })
+  @UseGuards(AuthThrottlerGuard)
+  @Post('2fa/disable')
+  @HttpCode(204)
+  @ApiBodySchema(TwoFactorDisableBody)
+  @ApiAnswer(204, undefined, 'Every other session of the user ends')
+  @ApiErrors([400, 'Wrong code'], [401, 'Wrong password'], 429)
+  disableTwoFactor(
+    @CurrentUser() user: Principal,
+    @Body(new SchemaPipe(TwoFactorDisableBody)) body: Static<typeof TwoFactorDisableBody>,
+  ): Promise<void> {
+    return this.auth.disableTwoFactor(user, body);
   }
 
   @ApiOperation({ summary: 'Rotate the refresh token: a new pair' })
@@ -93,6 +150,7 @@ export class AuthController {
   }
 
   @ApiOperation({ summary: 'Change the password (other sessions end)' })
+  @UseGuards(AuthThrottlerGuard)
   @Patch('password')
   @HttpCode(204)
   @ApiBodySchema(ChangePasswordBody)
@@ -145,6 +203,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Mail a password reset link' })
   @Public()
   @UseGuards(AuthThrottlerGuard)
+  @IpBudget()
   @Post('password/forgot')
   @HttpCode(202)
   @ApiBodySchema(ForgotPasswordBody)

@@ -7,6 +7,7 @@ import { FailoverThrottlerStorage } from '../redis/failover-throttler.storage';
 import { RedisService } from '../redis/redis.service';
 import { MailModule } from '../mail/mail.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { TwoFactorModule } from '../two-factor/two-factor.module';
 import { UsersModule } from '../users/users.module';
 import { AccessAuthService } from './access-auth.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
@@ -22,6 +23,7 @@ import { TokenService } from './token.service';
     UsersModule,
     SessionsModule,
     MailModule,
+    TwoFactorModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, RedisService],
       // With Redis the limits hold across nodes.

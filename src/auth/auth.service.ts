@@ -3,7 +3,22 @@ import { AppError } from '../common/errors';
 import { newId } from '../common/ids';
 import { AccountMailer } from '../mail/account-mailer.service';
 import { SessionMeta, SessionsService } from '../sessions/sessions.service';
-import type { AuthResponse, ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, SessionInfo, Static, User } from '../protocol';
+import type {
+  AuthResponse,
+  ChangePasswordBody,
+  LoginBody,
+  LoginResponse,
+  LoginSecondStepBody,
+  RecoveryCodes,
+  RegisterBody,
+  ResetPasswordBody,
+  SessionInfo,
+  Static,
+  TwoFactorDisableBody,
+  TwoFactorSetup,
+  User,
+} from '../protocol';
+import { MFA_TOKEN_TTL_SECONDS, TwoFactorService } from '../two-factor/two-factor.service';
 import { UserEntity } from '../users/user.entity';
 import { toUser } from '../users/user.view';
 import { UsersService } from '../users/users.service';
@@ -19,20 +34,62 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly passwords: PasswordHasher,
     private readonly mailer: AccountMailer,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   async register(dto: Static<typeof RegisterBody>, meta: SessionMeta): Promise<AuthResponse> {
     const passwordHash = await this.passwords.hash(dto.password);
     const user = await this.users.create({ email: dto.email, passwordHash, displayName: dto.displayName });
     this.mailer.sendVerification(user);
-    return this.startSession(user, meta);
+    return this.startSession(user, meta, user.credentialsVersion);
   }
 
-  async login(dto: Static<typeof LoginBody>, meta: SessionMeta): Promise<AuthResponse> {
+  /** With two-factor sign-in on, the password only earns the second step's token. */
+  async login(dto: Static<typeof LoginBody>, meta: SessionMeta): Promise<LoginResponse> {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const ok = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
-    return this.startSession(user, meta);
+    if (user.twoFactorEnabledAt) {
+      const mfaToken = await this.twoFactor.createChallenge(user.id, user.credentialsVersion);
+      return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
+    }
+    return this.startSession(user, meta, user.credentialsVersion);
+  }
+
+  /** `POST /auth/login/2fa`: the mfaToken and a TOTP or recovery code; a new session. */
+  async loginSecondStep(dto: LoginSecondStepBody, meta: SessionMeta): Promise<AuthResponse> {
+    const factor = 'code' in dto ? { code: dto.code } : { recoveryCode: dto.recoveryCode };
+    const challenge = await this.twoFactor.answerChallenge(dto.mfaToken, factor);
+    const user = await this.users.findById(challenge.userId);
+    if (!user) throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
+    return this.startSession(user, meta, challenge.credentialsVersion);
+  }
+
+  async setupTwoFactor(principal: Principal): Promise<TwoFactorSetup> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
+    const user = await this.users.findById(principal.id);
+    if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
+    return this.twoFactor.setup(user.id, user.email ?? user.displayName);
+  }
+
+  /** Enabling ends every other session (`two_factor_changed`); the caller's stays. */
+  async enableTwoFactor(principal: Principal, code: string): Promise<RecoveryCodes> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
+    const { recoveryCodes, credentialsVersion } = await this.twoFactor.enable(principal.id, code);
+    await this.sessions.adoptCredentials(principal.sid, credentialsVersion);
+    await this.sessions.endAllForUser(principal.id, 'two_factor_changed', principal.sid);
+    return { recoveryCodes };
+  }
+
+  async disableTwoFactor(principal: Principal, dto: Static<typeof TwoFactorDisableBody>): Promise<void> {
+    if (principal.kind === 'external') throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in for this account is up to your identity provider');
+    const hash = await this.users.getPasswordHash(principal.id);
+    if (!(await this.passwords.verify(dto.password, hash))) throw new AppError('INVALID_CREDENTIALS', 'Password is incorrect');
+    if (!(await this.twoFactor.verifyEither(principal.id, dto.code))) throw new AppError('VALIDATION_FAILED', 'Wrong or already used code');
+    const credentialsVersion = await this.twoFactor.disable(principal.id);
+    if (credentialsVersion === null) throw new AppError('VALIDATION_FAILED', 'Two-factor sign-in is not enabled');
+    await this.sessions.adoptCredentials(principal.sid, credentialsVersion);
+    await this.sessions.endAllForUser(principal.id, 'two_factor_changed', principal.sid);
   }
 
   /** Rotation with reuse detection: see SessionsService.rotate. */
@@ -44,10 +101,20 @@ export class AuthService {
       await this.sessions.end(claims.sid, 'refresh_reuse');
       throw new AppError('TOKEN_INVALID', 'Refresh token already used; the session has been ended');
     }
+    if (outcome === 'stale') {
+      // created under credentials that changed since (a login racing a password reset)
+      await this.sessions.end(claims.sid, 'password_changed');
+      throw new AppError('SESSION_REVOKED', 'The session has ended');
+    }
     if (outcome === 'ended') throw new AppError('SESSION_REVOKED', 'The session has ended');
     const user = await this.users.findById(claims.sub);
     if (!user) throw new AppError('SESSION_REVOKED', 'The session has ended');
-    return this.respond(user, claims.sid, next.token);
+    const response = this.respond(user, claims.sid, next.token);
+    // A logout between the swap and here ended the session after this access token's expiry
+    // was fixed, so every node remembers that end at least as long as the token lives; one
+    // before here is caught now (finding 14).
+    if (await this.sessions.isEnded(claims.sid)) throw new AppError('SESSION_REVOKED', 'The session has ended');
+    return response;
   }
 
   async logout(principal: Principal): Promise<void> {
@@ -71,7 +138,9 @@ export class AuthService {
     if (!(await this.passwords.verify(dto.currentPassword, hash))) {
       throw new AppError('INVALID_CREDENTIALS', 'Current password is incorrect');
     }
-    await this.users.setPasswordHash(principal.id, await this.passwords.hash(dto.newPassword));
+    const version = await this.users.setPasswordHash(principal.id, await this.passwords.hash(dto.newPassword));
+    if (principal.sid) await this.sessions.adoptCredentials(principal.sid, version);
+    await this.mailer.voidResetLinks(principal.id);
     await this.sessions.endAllForUser(principal.id, 'password_changed', principal.sid ?? undefined);
   }
 
@@ -125,10 +194,19 @@ export class AuthService {
     await this.sessions.endAllForUser(userId, 'password_reset');
   }
 
-  private async startSession(user: UserEntity, meta: SessionMeta): Promise<AuthResponse> {
+  /**
+   * A new session bound to `credentialsVersion`, the version the credentials were checked
+   * against. If the password (or 2FA) changed meanwhile, the change's end-every-session may
+   * have run before this row existed: the session ends here instead (finding 9).
+   */
+  private async startSession(user: UserEntity, meta: SessionMeta, credentialsVersion: number): Promise<AuthResponse> {
     const sid = newId();
     const refresh = this.tokens.signRefresh(user.id, sid);
-    await this.sessions.create(user.id, refresh.secretHash, new Date(refresh.expiresAt), meta, sid);
+    await this.sessions.create(user.id, refresh.secretHash, new Date(refresh.expiresAt), meta, sid, credentialsVersion);
+    if ((await this.users.getCredentialsVersion(user.id)) !== credentialsVersion) {
+      await this.sessions.end(sid, 'password_changed');
+      throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials');
+    }
     return this.respond(user, sid, refresh.token);
   }
 

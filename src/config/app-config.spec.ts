@@ -158,6 +158,49 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ PORT: '', REDIS_URL: '' })).toMatchObject({ port: 3000, redisUrl: null });
   });
 
+  describe('security review (issue #21)', () => {
+    it('finding 1: TRUST_PROXY is false, a hop count or trusted addresses; true is refused', () => {
+      expect(loadAppConfig({}).trustProxy).toBe(false);
+      expect(loadAppConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+      expect(loadAppConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+      expect(loadAppConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1' }).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16', '::1']);
+      for (const value of ['true', '1.2.3.999', '10.0.0.0/99', 'yes']) {
+        expect(() => loadAppConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+      }
+    });
+
+    it('finding 15: JWT_ACCESS_TTL at most 24h and JWT_REFRESH_TTL at most 365d (setTimeout overflows past 24.8 days)', () => {
+      expect(loadAppConfig({ JWT_ACCESS_TTL: '24h', JWT_REFRESH_TTL: '365d' }).jwt).toMatchObject({
+        accessTtlMs: 86_400_000,
+        refreshTtlMs: 365 * 86_400_000,
+      });
+      expect(() => loadAppConfig({ JWT_ACCESS_TTL: '25d' })).toThrow(/JWT_ACCESS_TTL/);
+      expect(() => loadAppConfig({ JWT_ACCESS_TTL: '1441m' })).toThrow(/JWT_ACCESS_TTL/);
+      expect(() => loadAppConfig({ JWT_REFRESH_TTL: '366d' })).toThrow(/JWT_REFRESH_TTL/);
+    });
+
+    it('finding 13: AUTH_IP_RATE_LIMIT defaults to 100/60s', () => {
+      expect(loadAppConfig({}).authIpRateLimit).toEqual({ limit: 100, windowMs: 60_000 });
+      expect(loadAppConfig({ AUTH_IP_RATE_LIMIT: '5/10s' }).authIpRateLimit).toEqual({ limit: 5, windowMs: 10_000 });
+      expect(() => loadAppConfig({ AUTH_IP_RATE_LIMIT: 'many' })).toThrow(/AUTH_IP_RATE_LIMIT/);
+    });
+
+    it('two-factor: the TOTP encryption key is TWO_FACTOR_ENCRYPTION_KEY, else derived from JWT_REFRESH_SECRET (never either secret itself)', () => {
+      const derived = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B });
+      expect(derived.twoFactor.encryptionKey).toHaveLength(32);
+      expect(
+        derived.twoFactor.encryptionKey.equals(loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B }).twoFactor.encryptionKey),
+      ).toBe(true);
+      expect(derived.twoFactor.encryptionKey.toString('utf8')).not.toContain(SECRET_B.slice(0, 8));
+      const own = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: SECRET_B, TWO_FACTOR_ENCRYPTION_KEY: 'c'.repeat(32) });
+      expect(own.twoFactor.encryptionKey.equals(derived.twoFactor.encryptionKey)).toBe(false);
+      expect(() => loadAppConfig({ TWO_FACTOR_ENCRYPTION_KEY: 'short' })).toThrow(/TWO_FACTOR_ENCRYPTION_KEY/);
+      // rotating JWT_REFRESH_SECRET: set TWO_FACTOR_ENCRYPTION_KEY to its old value first, and nothing changes
+      const pinned = loadAppConfig({ JWT_ACCESS_SECRET: SECRET_A, JWT_REFRESH_SECRET: 'd'.repeat(32), TWO_FACTOR_ENCRYPTION_KEY: SECRET_B });
+      expect(pinned.twoFactor.encryptionKey.equals(derived.twoFactor.encryptionKey)).toBe(true);
+    });
+  });
+
   describe('keys and external identity', () => {
     const pem = (pair: { privateKey: { export(o: object): string | Buffer }; publicKey: { export(o: object): string | Buffer } }) => ({
       private: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

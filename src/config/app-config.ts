@@ -1,5 +1,6 @@
-import { createPrivateKey, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, hkdfSync, KeyObject, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { WEBHOOK_TYPES, type WebhookType } from '../protocol';
@@ -8,6 +9,8 @@ import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'mysql'; url: string };
+
+export type TrustProxy = false | number | readonly string[];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -35,7 +38,12 @@ export abstract class AppConfig {
   abstract readonly bcryptConcurrency: number;
   /** null = same origin only. `*` in the list allows any origin. */
   abstract readonly corsOrigins: readonly string[] | null;
-  abstract readonly trustProxy: boolean;
+  /**
+   * Which peers may tell us the client's address in `X-Forwarded-For`: none (`false`), the
+   * nearest N hops, or these addresses / CIDRs. The client is the first untrusted address
+   * counting from the right (src/common/client-ip.ts).
+   */
+  abstract readonly trustProxy: TrustProxy;
   abstract readonly authRateLimit: RateLimit;
   abstract readonly wsRateLimit: RateLimit;
   abstract readonly wsConnectRateLimit: RateLimit;
@@ -63,6 +71,13 @@ export abstract class AppConfig {
   abstract readonly wsMaxRoomsPerSocket: number;
   /** Rooms one user may own; then 409. */
   abstract readonly roomsPerUser: number;
+  // ---- security review and two-factor (issue #21) ----
+  /** Login, register, forgot and 2FA attempts per client IP (IPv6 by /64), over every email. */
+  abstract readonly authIpRateLimit: RateLimit;
+  abstract readonly twoFactor: {
+    /** 32 bytes for AES-256-GCM of the TOTP secrets; from config, never stored in the database. */
+    readonly encryptionKey: Buffer;
+  };
   /** Signing keys beyond `jwt`: the previous secrets (rotation) and asymmetric access tokens. */
   abstract readonly keys: {
     readonly algorithm: AccessAlgorithm;
@@ -106,7 +121,7 @@ export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_0
 
 type Env = Record<string, string | undefined>;
 
-const duration = (example: string, minMs = 0) =>
+const duration = (example: string, minMs = 0, max?: { ms: number; text: string }) =>
   z.string().transform((text, ctx) => {
     const ms = parseDurationMs(text);
     if (ms === null) {
@@ -115,6 +130,10 @@ const duration = (example: string, minMs = 0) =>
     }
     if (ms < minMs) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${minMs} ms` });
+      return z.NEVER;
+    }
+    if (max && ms > max.ms) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${max.text}` });
       return z.NEVER;
     }
     return ms;
@@ -180,13 +199,15 @@ const schema = z.object({
   JWT_ACCESS_SECRET: secret.optional(),
   JWT_REFRESH_SECRET: secret.optional(),
   // JWT expiry has one-second resolution: a shorter lifetime would expire tokens at birth.
-  JWT_ACCESS_TTL: duration('15m', 1000).default('15m'),
-  JWT_REFRESH_TTL: duration('7d', 1000).default('7d'),
+  // Upper bounds: timers on these lifetimes must stay below setTimeout's 2^31-1 ms (24.8 days),
+  // and a stolen token must not live for years.
+  JWT_ACCESS_TTL: duration('15m', 1000, { ms: 86_400_000, text: '24h' }).default('15m'),
+  JWT_REFRESH_TTL: duration('7d', 1000, { ms: 365 * 86_400_000, text: '365d' }).default('7d'),
   JWT_ISSUER: z.string().min(1).default('parley'),
   JWT_AUDIENCE: z.string().min(1).default('parley-clients'),
   BCRYPT_COST: intInRange(4, 15).default('12'),
   CORS_ORIGINS: z.string().optional(),
-  TRUST_PROXY: bool.default('false'),
+  TRUST_PROXY: z.string().transform(parseTrustProxy).default('false'),
   AUTH_RATE_LIMIT: rateLimit.default('10/60s'),
   WS_RATE_LIMIT: rateLimit.default('20/1s'),
   WS_CONNECT_RATE_LIMIT: rateLimit.default('30/10s'),
@@ -201,6 +222,9 @@ const schema = z.object({
   // ---- rooms (part 2) ----
   WS_MAX_ROOMS_PER_SOCKET: intInRange(1, 100_000).default('100'),
   ROOMS_PER_USER: intInRange(0, 100_000).default('50'),
+  // ---- security review and two-factor (issue #21) ----
+  AUTH_IP_RATE_LIMIT: rateLimit.default('100/60s'),
+  TWO_FACTOR_ENCRYPTION_KEY: secret.optional(),
   // Keys and external identity
   JWT_ACCESS_SECRET_PREVIOUS: secret.optional(),
   JWT_REFRESH_SECRET_PREVIOUS: secret.optional(),
@@ -316,7 +340,9 @@ function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppCon
   }
   if (!refreshSecret) {
     refreshSecret = randomBytes(48).toString('base64url');
-    warnings.push('JWT_REFRESH_SECRET is not set: using a random secret for this process only. Every session dies on restart. Set it in .env.');
+    warnings.push(
+      `JWT_REFRESH_SECRET is not set: using a random secret for this process only. Every session dies on restart${v.TWO_FACTOR_ENCRYPTION_KEY ? '' : ', and so does every two-factor setup'}. Set it in .env.`,
+    );
   }
   if (accessSecret === refreshSecret) {
     throw new ConfigError('Invalid configuration:\n  JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET');
@@ -365,6 +391,9 @@ function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppCon
     // ---- rooms (part 2) ----
     wsMaxRoomsPerSocket: v.WS_MAX_ROOMS_PER_SOCKET,
     roomsPerUser: v.ROOMS_PER_USER,
+    // ---- security review and two-factor (issue #21) ----
+    authIpRateLimit: v.AUTH_IP_RATE_LIMIT,
+    twoFactor: { encryptionKey: twoFactorKey(v.TWO_FACTOR_ENCRYPTION_KEY, refreshSecret) },
     keys: parseKeys(v, { accessSecret, refreshSecret }, readFile),
     oidc: parseOidc(v),
     webhooks: webhookConfig(v),
@@ -464,6 +493,44 @@ function parseOidc(v: z.infer<typeof schema>): OidcConfig | null {
     jwksUrl: v.OIDC_JWKS_URL ?? null,
     roleClaim: v.OIDC_ROLE_CLAIM ?? null,
   };
+}
+
+/**
+ * TWO_FACTOR_ENCRYPTION_KEY, or else JWT_REFRESH_SECRET, through HKDF-SHA256 with an info
+ * string of its own, so the key that encrypts TOTP secrets is never a signing key (those use
+ * the raw secrets) and is never in the database: a dump alone yields no working codes. The
+ * same derivation either way, so before rotating JWT_REFRESH_SECRET an operator sets
+ * TWO_FACTOR_ENCRYPTION_KEY to its current value and every enabled secret stays readable.
+ */
+function twoFactorKey(configured: string | undefined, refreshSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(configured ?? refreshSecret, 'utf8'), Buffer.alloc(0), 'parley two-factor secrets v1', 32));
+}
+
+/** `false`, a hop count, or comma-separated addresses / CIDRs; `true` trusts any client's claim. */
+function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
+  const value = text.trim();
+  if (value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true') {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'true is ambiguous (it lets any client choose its IP with X-Forwarded-For): set the number of proxy hops (e.g. 1) or the proxies\' addresses',
+    });
+    return z.NEVER;
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not false, a hop count, an IP address or a CIDR` });
+      return z.NEVER;
+    }
+  }
+  return entries;
 }
 
 function webhookConfig(v: z.infer<typeof schema>): WebhookConfig | null {

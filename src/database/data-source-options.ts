@@ -13,6 +13,7 @@ import { UserIdentities1733300000000 } from './migrations/1733300000000-user-ide
 import { Rooms1733100000000 } from './migrations/1733100000000-rooms';
 import { MessageLifecycle1733100000001 } from './migrations/1733100000001-message-lifecycle';
 import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
+import { TwoFactorAndCredentials1733400000000 } from './migrations/1733400000000-two-factor-and-credentials';
 import { WebhookEvents1733500000000 } from './migrations/1733500000000-webhook-events';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   Rooms1733100000000,
   MessageLifecycle1733100000001,
   UsersDisplayNameKey1733100000002,
+  TwoFactorAndCredentials1733400000000,
   WebhookEvents1733500000000,
 ];
 

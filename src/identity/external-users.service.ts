@@ -104,6 +104,11 @@ export class ExternalUsersService {
         emailVerifiedAt: email ? now : null,
         createdAt: now,
         updatedAt: now,
+        credentialsVersion: 0,
+        twoFactorSecret: null,
+        twoFactorPending: null,
+        twoFactorEnabledAt: null,
+        twoFactorLastStep: null,
       };
       try {
         await this.db.transaction(async (manager) => {

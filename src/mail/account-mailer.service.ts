@@ -30,6 +30,11 @@ export class AccountMailer {
     void this.compose(user, 'reset').catch((error: unknown) => this.reportBackgroundFailure('password reset mail', error));
   }
 
+  /** A new password makes the links sent for the old one worthless. */
+  voidResetLinks(userId: string): Promise<void> {
+    return this.tokens.voidPending(userId, 'reset');
+  }
+
   consumeToken(kind: EmailTokenKind, token: string): Promise<string> {
     return this.tokens.consume(kind, token);
   }

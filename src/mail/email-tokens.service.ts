@@ -36,6 +36,11 @@ export class EmailTokensService {
     return token;
   }
 
+  /** Every unused token of this kind stops working (a password change voids pending reset links). */
+  async voidPending(userId: string, kind: EmailTokenKind): Promise<void> {
+    await this.tokens.update({ userId, kind, usedAt: IsNull() }, { usedAt: new Date() });
+  }
+
   /** Marks the token used (atomically: one of two racing uses wins) and returns its user. */
   async consume(kind: EmailTokenKind, token: string): Promise<string> {
     const tokenHash = hash(token);

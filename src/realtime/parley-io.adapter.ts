@@ -8,6 +8,7 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
 import { requestIdFrom } from '../logging/request-id';
 import { MetricsService } from '../metrics/metrics.service';
+import { EngineAdmission } from './engine-admission';
 
 /** "Frames over 64 kB are refused" (kB = 1000 bytes); a larger frame closes that connection. */
 export const MAX_FRAME_BYTES = 64_000;
@@ -58,6 +59,7 @@ export class ParleyIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
+    const admission = new EngineAdmission(this.config);
     const server = super.createIOServer(port, {
       ...options,
       transports: ['websocket', 'polling'],
@@ -65,9 +67,11 @@ export class ParleyIoAdapter extends IoAdapter {
       serveClient: false,
       allowEIO3: false,
       cors: { origin: true, credentials: false },
+      allowRequest: admission.allowRequest,
       ...(this.adapterFactory ? { adapter: this.adapterFactory } : {}),
     } as ServerOptions) as Server;
     server.engine.on('connection', coalesceWrites);
+    server.engine.on('connection', admission.onConnection);
     // Engine.IO's handshake request never reaches Express: it gets its id (and returns it) here.
     server.engine.on('initial_headers', (headers: Record<string, string>, req: IncomingMessage & { id?: string }) => {
       req.id ??= requestIdFrom(req.headers['x-request-id']);

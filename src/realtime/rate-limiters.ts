@@ -33,14 +33,19 @@ export class FixedWindowLimiter {
 
   /** Counts one attempt; false when the key is over its limit in this window. */
   hit(key: string, now = performance.now()): boolean {
+    return this.count(key, now) <= this.rate.limit;
+  }
+
+  /** Counts one attempt; returns the attempts of this key in this window, this one included. */
+  count(key: string, now = performance.now()): number {
     if (now >= this.sweepAt) this.sweep(now);
     const window = this.windows.get(key);
     if (!window || window.resetAt <= now) {
       this.windows.set(key, { count: 1, resetAt: now + this.rate.windowMs });
-      return true;
+      return 1;
     }
     window.count += 1;
-    return window.count <= this.rate.limit;
+    return window.count;
   }
 
   private sweep(now: number): void {

@@ -6,7 +6,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { RevocationService } from '../sessions/revocation.service';
 import { initSocketState, ParleyNamespace, ParleySocket, sessionRoom, socketState, userRoom } from './events';
 import { TokenBucket } from './rate-limiters';
-import { SocketDirectory } from './socket-directory';
+import { ConnectionSlots } from './connection-slots';
+import { markAttached } from './engine-admission';
 import { HandshakeRules, WsAuthService } from './ws-auth.service';
 import { toHandshakeError } from './ws-errors';
 
@@ -30,6 +31,7 @@ export interface SocketLifecycleListener {
 @Injectable()
 export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly namespaces: ParleyNamespace[] = [];
+  private readonly rules = new Map<string, HandshakeRules>();
   private readonly unsubscribe: () => void;
   private closing = false;
   private readonly logger = new Logger('Handshake');
@@ -41,7 +43,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     private readonly accessAuth: AccessAuthService,
     private readonly revocation: RevocationService,
     private readonly metrics: MetricsService,
-    private readonly directory: SocketDirectory,
+    private readonly slots: ConnectionSlots,
   ) {
     // Each node receives every revocation from the bus and acts on its own sockets only.
     this.unsubscribe = this.revocation.onEnded(({ sid, reason }) => {
@@ -64,6 +66,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   /** Called from each gateway's afterInit. */
   attach(nsp: ParleyNamespace, rules: HandshakeRules = {}): void {
     this.namespaces.push(nsp);
+    this.rules.set(nsp.name, rules);
     nsp.use((rawSocket, next) => {
       const socket = rawSocket as ParleySocket;
       // The id the engine gave the handshake request (ParleyIoAdapter), returned as X-Request-Id.
@@ -105,6 +108,12 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     const current = socket.data.user;
     if (next.id !== current.id) throw new AppError('FORBIDDEN', 'The token belongs to another user');
     await this.accessAuth.assertEmailVerified(next);
+    const role = this.rules.get(socket.nsp.name)?.role;
+    if (role && next.role !== role) {
+      // a demoted admin: the ack says why, then the socket goes (after the ack is written)
+      setTimeout(() => socket.disconnect(true), 0);
+      throw new AppError('FORBIDDEN', `Only ${role} users may stay connected here`);
+    }
     if (next.sid !== current.sid) {
       if (current.sid !== null) await socket.leave(sessionRoom(current.sid));
       if (next.sid !== null) await socket.join(sessionRoom(next.sid));
@@ -117,17 +126,21 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   private async admit(socket: ParleySocket, nsp: ParleyNamespace, rules: HandshakeRules): Promise<void> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'This node is restarting; connect again');
     const user = await this.wsAuth.authenticate(socket, rules);
-    // Counted from the sockets themselves: through the adapter this spans every node.
-    const open = await this.directory.inRoom(nsp, userRoom(user.id));
-    if (open.length >= this.config.wsMaxConnectionsPerUser) {
+    // A reservation, atomic across nodes; given back however the socket goes (also if its
+    // connection closes before the namespace accepts it).
+    if (!(await this.slots.reserve(nsp.name, user.id, socket.id))) {
       throw new AppError('TOO_MANY_CONNECTIONS', `At most ${this.config.wsMaxConnectionsPerUser} connections per user`);
     }
+    const release = () => this.slots.release(nsp.name, user.id, socket.id);
+    socket.conn.once('close', release);
+    socket.once('disconnect', release);
     socket.data.user = user;
     initSocketState(socket, { bucket: new TokenBucket(this.config.wsRateLimit) });
   }
 
   private onConnection(socket: ParleySocket, namespace: string): void {
     const { user } = socket.data;
+    markAttached(socket.conn);
     this.metrics.socketsConnected.inc({ namespace });
     socket.once('disconnect', () => {
       clearTimeout(socketState(socket).expiryTimer);

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AccessAuthService } from '../auth/access-auth.service';
 import { Principal } from '../auth/principal';
+import { clientIp, compileTrust, TrustFunction } from '../common/client-ip';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import type { Role } from '../protocol';
+import { isOverConnectLimit } from './engine-admission';
 import { ParleySocket } from './events';
 import { isOriginAllowed } from './origin-policy';
 import { FixedWindowLimiter } from './rate-limiters';
@@ -22,12 +24,14 @@ export interface HandshakeRules {
 @Injectable()
 export class WsAuthService {
   private readonly connectLimiter: FixedWindowLimiter;
+  private readonly trust: TrustFunction;
 
   constructor(
     private readonly config: AppConfig,
     private readonly accessAuth: AccessAuthService,
   ) {
     this.connectLimiter = new FixedWindowLimiter(config.wsConnectRateLimit);
+    this.trust = compileTrust(config.trustProxy);
   }
 
   /** Origin → connect rate → token → session → verified email → role. */
@@ -37,7 +41,7 @@ export class WsAuthService {
     if (origin && !isOriginAllowed(this.config, origin, headers.host ?? null)) {
       throw new AppError('ORIGIN_NOT_ALLOWED', 'This origin may not connect');
     }
-    if (!this.connectLimiter.hit(this.clientIp(socket))) {
+    if (isOverConnectLimit(socket.request) || !this.connectLimiter.hit(this.clientIp(socket))) {
       throw new AppError('RATE_LIMITED', 'Too many connection attempts; slow down');
     }
     const principal = await this.accessAuth.authenticate(this.extractToken(socket));
@@ -62,10 +66,9 @@ export class WsAuthService {
     return bearer(socket.handshake.headers);
   }
 
+  /** The same rule as Express's `req.ip` (TRUST_PROXY): a client cannot pick its own bucket. */
   clientIp(socket: ParleySocket): string {
-    const forwarded = socket.handshake.headers['x-forwarded-for'];
-    if (this.config.trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
-    return socket.handshake.address;
+    return clientIp(socket.request, this.trust);
   }
 }
 

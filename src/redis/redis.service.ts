@@ -23,6 +23,7 @@ export class RedisService implements OnApplicationShutdown {
   readonly subscriber: Redis;
   readonly prefix: string;
   private down = false;
+  private shuttingDown = false;
   private readonly extra: Redis[] = [];
   private readonly recoveryHandlers = new Set<() => void>();
   private readonly url: string;
@@ -41,10 +42,11 @@ export class RedisService implements OnApplicationShutdown {
       lazyConnect: false,
     };
     // A stalled link must fail a command within seconds, not hold a login or a revocation.
-    this.command = new Redis(url, { ...options, commandTimeout: COMMAND_TIMEOUT_MS });
+    // Named (CLIENT LIST) so an operator can tell the nodes' connections apart.
+    this.command = new Redis(url, { ...options, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${this.prefix}${config.nodeId}:cmd` });
     // Subscribers (and the adapter's clients, duplicated from these) wait for Redis instead of
     // failing their (un-awaited) subscribe calls: a Redis outage must never crash the node.
-    this.subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null });
+    this.subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null, connectionName: `${this.prefix}${config.nodeId}:sub` });
     this.redisUp = new Gauge({
       name: 'parley_redis_up',
       help: '1 while this node is connected to Redis (only present when REDIS_URL is set)',
@@ -130,7 +132,13 @@ export class RedisService implements OnApplicationShutdown {
     }
   }
 
+  /** True once the node is closing its connections (their 'close' events are expected then). */
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     clearInterval(this.heartbeat);
     // quit() would wait for an unreachable server forever; disconnect() does not.
     await Promise.allSettled(

@@ -15,6 +15,7 @@ export class RedisRevocationBus extends RevocationBus {
   private readonly channel: string;
   private readonly setKey: string;
   private readonly unsent: Array<{ event: SessionEndedEvent; forgetAt: number }> = [];
+  private subscriberLost = false;
 
   constructor(
     private readonly redis: RedisService,
@@ -23,7 +24,19 @@ export class RedisRevocationBus extends RevocationBus {
     super();
     this.channel = redis.key('revocations');
     this.setKey = redis.key('revoked-sessions');
-    void redis.subscriber.subscribe(this.channel).catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
+    this.listen();
+    // A subscriber connection can end without any error (CLIENT KILL, a proxy's idle timeout):
+    // whatever was published meanwhile never arrives. Say so, and on its return subscribe
+    // again and replay the recent revocations (RevocationService also re-reads the database).
+    redis.subscriber.on('end', () => this.lost('ended'));
+    redis.subscriber.on('close', () => this.lost('closed'));
+    redis.subscriber.on('ready', () => {
+      if (!this.subscriberLost) return;
+      this.subscriberLost = false;
+      this.logger.log('Revocation subscriber is back; catching up');
+      this.listen();
+      void this.catchUp();
+    });
     redis.subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
       const event = parseEvent(text);
@@ -31,6 +44,16 @@ export class RedisRevocationBus extends RevocationBus {
       else this.logger.warn('ignored a malformed revocation message');
     });
     redis.onRecovered(() => void this.catchUp());
+  }
+
+  private listen(): void {
+    void this.redis.subscriber.subscribe(this.channel).catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
+  }
+
+  private lost(how: string): void {
+    if (this.subscriberLost || this.redis.closing) return;
+    this.subscriberLost = true;
+    this.logger.warn(`Revocation subscriber connection ${how}: revocations from other nodes arrive through the database re-read until it is back`);
   }
 
   async publish(event: SessionEndedEvent): Promise<void> {

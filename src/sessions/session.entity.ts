@@ -33,4 +33,8 @@ export class SessionEntity {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip!: string | null;
+
+  /** The user's credentials version when the session was created (see UserEntity). */
+  @Column({ name: 'credentials_version', type: 'int', default: 0 })
+  credentialsVersion!: number;
 }

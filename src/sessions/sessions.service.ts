@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AppError } from '../common/errors';
-import { newId } from '../common/ids';
 import { RevocationService } from './revocation.service';
 import type { RevokeReason } from '../protocol';
 import { SessionEntity } from './session.entity';
@@ -12,7 +11,8 @@ export interface SessionMeta {
   ip: string | null;
 }
 
-export type RotateOutcome = 'rotated' | 'reused' | 'ended';
+/** `stale`: the presented token is current, but the user's credentials changed since the session began. */
+export type RotateOutcome = 'rotated' | 'reused' | 'ended' | 'stale';
 
 /** Sessions in the database. Ending one always goes through `RevocationService.announce`. */
 @Injectable()
@@ -22,7 +22,15 @@ export class SessionsService {
     private readonly revocation: RevocationService,
   ) {}
 
-  async create(userId: string, refreshHash: string, expiresAt: Date, meta: SessionMeta, id = newId()): Promise<SessionEntity> {
+  /** `credentialsVersion`: the user's version the caller checked the credentials against. */
+  async create(
+    userId: string,
+    refreshHash: string,
+    expiresAt: Date,
+    meta: SessionMeta,
+    id: string,
+    credentialsVersion: number,
+  ): Promise<SessionEntity> {
     const now = new Date();
     const session = this.sessions.create({
       id,
@@ -35,6 +43,7 @@ export class SessionsService {
       revokeReason: null,
       userAgent: meta.userAgent?.slice(0, 512) ?? null,
       ip: meta.ip?.slice(0, 64) ?? null,
+      credentialsVersion,
     });
     await this.sessions.insert(session);
     return session;
@@ -44,7 +53,8 @@ export class SessionsService {
    * Compare-and-swap of the refresh token hash in one statement: of two racing refreshes
    * with the same token exactly one wins. A signed token of this session whose hash is no
    * longer current has been spent before: that is reuse (RFC 9700 §4.14.2), and the caller
-   * ends the session.
+   * ends the session. The same statement refuses a session created under credentials that
+   * have changed since (a password reset racing its login): `stale`.
    */
   async rotate(sid: string, presentedHash: string, nextHash: string, expiresAt: Date): Promise<RotateOutcome> {
     const now = new Date();
@@ -56,20 +66,37 @@ export class SessionsService {
       .andWhere('refresh_hash = :presentedHash', { presentedHash })
       .andWhere('revoked_at IS NULL')
       .andWhere('expires_at > :now', { now })
+      .andWhere('credentials_version = (SELECT u.credentials_version FROM users u WHERE u.id = sessions.user_id)')
       .execute();
     if (result.affected === 1) return 'rotated';
-    const session = await this.sessions.findOneBy({ id: sid });
+    const session = await this.sessions.findOne({ select: { id: true, refreshHash: true, revokedAt: true, expiresAt: true }, where: { id: sid } });
     if (!session || session.revokedAt || session.expiresAt <= now) return 'ended';
-    return 'reused';
+    return session.refreshHash === presentedHash ? 'stale' : 'reused';
   }
 
-  /** Ends one session; returns false if it had already ended. */
+  /** The session now belongs to the user's new credentials (the caller of a password or 2FA change keeps it). */
+  async adoptCredentials(sid: string, credentialsVersion: number): Promise<void> {
+    await this.sessions.update({ id: sid }, { credentialsVersion });
+  }
+
+  /** Ended, as this node knows it or as the database has it (read, not the hot path). */
+  async isEnded(sid: string): Promise<boolean> {
+    if (this.revocation.isEnded(sid)) return true;
+    const session = await this.sessions.findOne({ select: { id: true, revokedAt: true }, where: { id: sid } });
+    return !session || session.revokedAt !== null;
+  }
+
+  /**
+   * Ends one session; returns false if it had already ended. Answers once the database has it
+   * and this node refuses it; the other nodes are told in the background (a Redis stall must
+   * not hold the caller; they also re-read the database every few seconds).
+   */
   async end(sid: string, reason: RevokeReason): Promise<boolean> {
     const session = await this.sessions.findOne({ select: { id: true, userId: true }, where: { id: sid } });
     if (!session) return false;
     const result = await this.sessions.update({ id: sid, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
     if (result.affected !== 1) return false;
-    await this.revocation.announce({ sid, userId: session.userId, reason });
+    this.revocation.announce({ sid, userId: session.userId, reason });
     return true;
   }
 
@@ -79,7 +106,7 @@ export class SessionsService {
     const ids = live.map((s) => s.id).filter((id) => id !== exceptSid);
     if (ids.length === 0) return 0;
     await this.sessions.update({ id: In(ids), revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
-    await Promise.all(ids.map((sid) => this.revocation.announce({ sid, userId, reason })));
+    for (const sid of ids) this.revocation.announce({ sid, userId, reason });
     return ids.length;
   }
 

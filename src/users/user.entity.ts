@@ -36,4 +36,22 @@ export class UserEntity {
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt!: Date;
 
+  /** Incremented by every password change or reset and every two-factor change (sessions carry it). */
+  @Column({ name: 'credentials_version', type: 'int', default: 0 })
+  credentialsVersion!: number;
+
+  /** The TOTP secret, sealed (src/two-factor/secret-box.ts). Never selected unless asked for. */
+  @Column({ name: 'two_factor_secret', type: 'varchar', length: 255, nullable: true, select: false })
+  twoFactorSecret!: string | null;
+
+  /** A secret set up but not yet confirmed by a code, sealed. */
+  @Column({ name: 'two_factor_pending', type: 'varchar', length: 255, nullable: true, select: false })
+  twoFactorPending!: string | null;
+
+  @Column({ name: 'two_factor_enabled_at', type: 'datetime', precision: 3, nullable: true })
+  twoFactorEnabledAt!: Date | null;
+
+  /** The last TOTP time step accepted: a code of this step or an earlier one is refused. */
+  @Column({ name: 'two_factor_last_step', type: 'int', nullable: true, select: false })
+  twoFactorLastStep!: number | null;
 }

@@ -9,7 +9,7 @@ export function toUser(user: UserEntity): User {
     displayName: user.displayName,
     role: user.role,
     emailVerified: user.emailVerifiedAt !== null,
-    twoFactorEnabled: false,
+    twoFactorEnabled: user.twoFactorEnabledAt !== null,
     createdAt: user.createdAt.toISOString(),
   };
 }

@@ -29,6 +29,11 @@ export class UsersService {
       emailVerifiedAt: null,
       createdAt: now,
       updatedAt: now,
+      credentialsVersion: 0,
+      twoFactorSecret: null,
+      twoFactorPending: null,
+      twoFactorEnabledAt: null,
+      twoFactorLastStep: null,
     });
     try {
       await this.users.insert(user);
@@ -100,8 +105,93 @@ export class UsersService {
     return this.users.findOneBy({ email: normalizeEmail(email) });
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash, updatedAt: new Date() });
+  /** New password, new credentials version (sessions of the old one end); returns the new version. */
+  async setPasswordHash(id: string, passwordHash: string): Promise<number> {
+    await this.users.update({ id }, { passwordHash, updatedAt: new Date(), credentialsVersion: () => 'credentials_version + 1' });
+    return this.getCredentialsVersion(id);
+  }
+
+  async getCredentialsVersion(id: string): Promise<number> {
+    const row = await this.users.findOne({ select: { id: true, credentialsVersion: true }, where: { id } });
+    if (!row) throw new AppError('NOT_FOUND', 'User not found');
+    return row.credentialsVersion;
+  }
+
+  // ---- two-factor state (the secrets are sealed by src/two-factor before they get here) ----
+
+  /** The sealed secrets and the last accepted step, which are never selected otherwise. */
+  async getTwoFactorState(id: string): Promise<Pick<UserEntity, 'twoFactorSecret' | 'twoFactorPending' | 'twoFactorEnabledAt' | 'twoFactorLastStep'>> {
+    const row = await this.users
+      .createQueryBuilder('user')
+      .select(['user.id', 'user.twoFactorSecret', 'user.twoFactorPending', 'user.twoFactorEnabledAt', 'user.twoFactorLastStep'])
+      .where('user.id = :id', { id })
+      .getOne();
+    if (!row) throw new AppError('NOT_FOUND', 'User not found');
+    return row;
+  }
+
+  /** Stores a pending secret unless 2FA is already on (then false). */
+  async setTwoFactorPending(id: string, sealed: string): Promise<boolean> {
+    const result = await this.users.update({ id, twoFactorEnabledAt: IsNull() }, { twoFactorPending: sealed, updatedAt: new Date() });
+    return result.affected === 1;
+  }
+
+  /**
+   * Turns the pending secret on, in one compare-and-swap (the pending secret must still be
+   * the one whose code was checked), with `step` already spent; new credentials version.
+   */
+  async enableTwoFactor(id: string, pending: string, step: number): Promise<number | null> {
+    const now = new Date();
+    const result = await this.users
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({
+        twoFactorSecret: pending,
+        twoFactorPending: null,
+        twoFactorEnabledAt: now,
+        twoFactorLastStep: step,
+        updatedAt: now,
+        credentialsVersion: () => 'credentials_version + 1',
+      })
+      .where('id = :id', { id })
+      .andWhere('two_factor_pending = :pending', { pending })
+      .andWhere('two_factor_enabled_at IS NULL')
+      .execute();
+    return result.affected === 1 ? this.getCredentialsVersion(id) : null;
+  }
+
+  async disableTwoFactor(id: string): Promise<number | null> {
+    const result = await this.users
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({
+        twoFactorSecret: null,
+        twoFactorPending: null,
+        twoFactorEnabledAt: null,
+        twoFactorLastStep: null,
+        updatedAt: new Date(),
+        credentialsVersion: () => 'credentials_version + 1',
+      })
+      .where('id = :id', { id })
+      .andWhere('two_factor_enabled_at IS NOT NULL')
+      .execute();
+    return result.affected === 1 ? this.getCredentialsVersion(id) : null;
+  }
+
+  /**
+   * Spends a TOTP time step: a compare-and-swap in the database, so of two nodes that see the
+   * same code at once exactly one accepts it, and no earlier step is accepted afterwards.
+   */
+  async spendTotpStep(id: string, step: number): Promise<boolean> {
+    const result = await this.users
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({ twoFactorLastStep: step })
+      .where('id = :id', { id })
+      .andWhere('two_factor_enabled_at IS NOT NULL')
+      .andWhere('(two_factor_last_step IS NULL OR two_factor_last_step < :step)', { step })
+      .execute();
+    return result.affected === 1;
   }
 
   /** Keeps the first verification time if the email was already verified. */

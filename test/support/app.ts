@@ -61,6 +61,7 @@ export function testEnv(databaseUrl: string, overrides: Env = {}): Env {
     LOG_LEVEL: 'silent',
     MAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'parley-outbox-')),
     AUTH_RATE_LIMIT: '1000/60s',
+    AUTH_IP_RATE_LIMIT: '100000/60s',
     WS_CONNECT_RATE_LIMIT: '1000/10s',
     // No load balancer to wait for: SIGTERM drains at once (test/operations-process sets its own).
     SHUTDOWN_GRACE: '100ms',

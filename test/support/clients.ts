@@ -34,13 +34,21 @@ const openSockets = new Set<Socket>();
 export function connect(
   url: string,
   namespace: NamespaceName,
-  options: { token?: string; header?: string; query?: Record<string, string>; origin?: string; transports?: string[] } = {},
+  options: {
+    token?: string;
+    header?: string;
+    query?: Record<string, string>;
+    origin?: string;
+    transports?: string[];
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Socket> {
   const socket = io(`${url}${namespace}`, {
     auth: options.token ? { token: options.token } : undefined,
     extraHeaders: {
       ...(options.header ? { Authorization: `Bearer ${options.header}` } : {}),
       ...(options.origin ? { Origin: options.origin } : {}),
+      ...options.headers,
     },
     query: options.query,
     transports: options.transports ?? ['websocket'],
