@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { ServerApiModule } from './server-api/server-api.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -28,6 +29,7 @@ export class AppModule implements NestModule {
         DatabaseModule,
         AuthModule,
         RealtimeModule,
+        WebhooksModule,
         ChatModule,
         DashboardModule,
         LiveModule,

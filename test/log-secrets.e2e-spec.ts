@@ -8,7 +8,11 @@ import { closeAllSockets, connect, emitAck, login, PASSWORD, register, sleep } f
 import { ServerProcess, startServerProcess } from './support/process';
 import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
 
-const SECRETS = { JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghij', JWT_REFRESH_SECRET: 'log-test-refresh-secret-0123456789abcdefghi' };
+const SECRETS = {
+  JWT_ACCESS_SECRET: 'log-test-access-secret-0123456789abcdefghij',
+  JWT_REFRESH_SECRET: 'log-test-refresh-secret-0123456789abcdefghi',
+  WEBHOOK_SECRET: 'log-test-webhook-secret-0123456789abcdefghi',
+};
 
 /**
  * Runs the real server as its own process (JSON logs at debug level, as in production) and
@@ -28,6 +32,8 @@ describe('logs', () => {
       DATABASE_URL: (databaseUrl = `sqlite:${join(dir, 'app.sqlite')}`),
       MAIL_OUTBOX_DIR: join(dir, 'outbox'),
       BCRYPT_COST: '4',
+      // nothing listens there: every attempt fails, and is logged at debug
+      WEBHOOK_URL: 'http://127.0.0.1:9/hooks',
     });
     url = server.url;
   }, 60_000);
@@ -38,7 +44,7 @@ describe('logs', () => {
     await server.exited;
   });
   it('never contain a password, token, token secret or hash', async () => {
-    const secrets: string[] = [PASSWORD, 'a brand new password', 'wrong password here', SECRETS.JWT_ACCESS_SECRET, SECRETS.JWT_REFRESH_SECRET];
+    const secrets: string[] = [PASSWORD, 'a brand new password', 'wrong password here', SECRETS.JWT_ACCESS_SECRET, SECRETS.JWT_REFRESH_SECRET, SECRETS.WEBHOOK_SECRET];
     const a = await register(url);
     const b = await login(url, a.user.email);
     secrets.push(a.accessToken, a.refreshToken, b.accessToken, b.refreshToken);

@@ -141,7 +141,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection {
     if (recipient.id === user.id) throw new AppError('VALIDATION_FAILED', 'to must be another user');
     const room = dmRoomName(user.id, recipient.id);
     await this.dmMembers.ensure(room, [user.id, recipient.id]);
-    const { message, created } = await this.messages.append({ room, sender: user, body: dto.body, clientMsgId: dto.clientMsgId });
+    const { message, created } = await this.messages.append({
+      room,
+      sender: user,
+      body: dto.body,
+      clientMsgId: dto.clientMsgId,
+      recipient: toUserSummary(recipient),
+    });
     if (created) this.nsp.to([userRoom(user.id), userRoom(recipient.id)]).emit('dm:new', message);
     return message;
   }

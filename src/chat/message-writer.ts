@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AppError, describeCause } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
 import { RowSql } from '../database/row-sql';
-import { StatementWriter } from '../database/statement-writer';
+import { Statement, StatementWriter } from '../database/statement-writer';
 import { MessageEntity } from './message.entity';
 
 export interface WriteResult {
@@ -16,6 +16,12 @@ interface Pending {
   resolve: (result: WriteResult) => void;
   reject: (error: unknown) => void;
 }
+
+/**
+ * Statements committed in one transaction with a batch's INSERT (the webhook outbox rows),
+ * called with the rows actually inserted (after de-duplication). None: the plain INSERT alone.
+ */
+export type BatchCompanion = (inserted: MessageEntity[]) => Statement[];
 
 /** Messages per batch, written as one INSERT (bodies of up to 4,000 characters: ≤ 4 MB). */
 const MAX_BATCH = 256;
@@ -46,6 +52,7 @@ export class MessageWriter {
     private readonly sql: RowSql<MessageEntity>,
     private readonly statements: StatementWriter,
     private readonly onStored: (count: number) => void,
+    private readonly companion?: BatchCompanion,
   ) {}
 
   write(row: MessageEntity): Promise<WriteResult> {
@@ -141,7 +148,10 @@ export class MessageWriter {
       results.push({ message: row, created: true });
     }
     if (fresh.length > 0) {
-      await this.statements.run(this.sql.insert(fresh.length), fresh.flatMap((row) => this.sql.values(row)), deadlineAt);
+      const insert = { sql: this.sql.insert(fresh.length), params: fresh.flatMap((row) => this.sql.values(row)) };
+      const extra = this.companion?.(fresh) ?? [];
+      if (extra.length === 0) await this.statements.run(insert.sql, insert.params, deadlineAt);
+      else await this.statements.runAll([insert, ...extra], deadlineAt);
     }
     return results;
   }

@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
-import { AppError } from '../common/errors';
+import { AppError, describeCause } from '../common/errors';
 import { newId } from '../common/ids';
 import { RowSqlFactory } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
@@ -11,6 +11,8 @@ import { LIMITS, parseRoomName, type Message, type MessagePage, type Reaction, t
 import { parseRoom } from '../rooms/room-names';
 import { RoomAction } from '../rooms/room-policy';
 import { RoomsService } from '../rooms/rooms.service';
+import { toUserSummary } from '../users/user.view';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { ChangeWriter, MessageChange, StoredMessage } from './change-writer';
 import { ChatEmitter } from './chat-emitter';
 import { DmMembers } from './dm-members';
@@ -24,6 +26,8 @@ export interface NewMessage {
   sender: UserSummary & { bot?: boolean };
   body: string;
   clientMsgId?: string;
+  /** The other user of a DM (its message.unread names them). */
+  recipient?: UserSummary;
 }
 
 /** Who deletes a message: a user (the room's rules apply), or the system (server API moderation: the caller authorised it). */
@@ -44,13 +48,18 @@ export const BY_ROOM_AND_ID = 'IDX_messages_room_id';
 export const BY_ROOM_AND_CHANGE = 'IDX_messages_room_changed';
 
 @Injectable()
-export class MessagesService implements BeforeApplicationShutdown {
+export class MessagesService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(MessagesService.name);
   private readonly writer: MessageWriter;
   private readonly changes: ChangeWriter;
   private closing = false;
+  /** What the webhook rows of a message being written need beyond its row; only while webhooks are on. */
+  private readonly writing = new Map<string, { senderName: string; recipient?: UserSummary }>();
+  private readonly withWebhooks: boolean;
 
   /** Messages not read: exact up to the cap, the cap meaning "this many or more". */
   private readonly unreadSql: string;
+  private readonly streakSql: string;
 
   constructor(
     rowSql: RowSqlFactory,
@@ -61,11 +70,28 @@ export class MessagesService implements BeforeApplicationShutdown {
     private readonly emitter: ChatEmitter,
     private readonly dmMembers: DmMembers,
     metrics: MetricsService,
+    private readonly webhooks: WebhooksService,
   ) {
     const sql = rowSql.for(MessageEntity);
-    this.writer = new MessageWriter(sql, statements, (count) => metrics.messagesStored.inc(count));
+    this.withWebhooks = webhooks.enabled('message.created') || webhooks.enabled('message.unread');
+    // Without webhooks the writer has no companion: a batch stays one plain INSERT.
+    this.writer = new MessageWriter(
+      sql,
+      statements,
+      (count) => {
+        metrics.messagesStored.inc(count);
+        if (this.withWebhooks && count > 0) webhooks.wake();
+      },
+      this.withWebhooks ? (inserted) => this.webhookRows(inserted) : undefined,
+    );
     this.changes = new ChangeWriter(sql, statements, (ids) => this.loadStored(ids));
+    // the message (deleted or not) with the other user's latest not-deleted message before it
+    this.streakSql = `SELECT m.id AS id, CASE WHEN m.deleted_at IS NULL THEN 0 ELSE 1 END AS deleted, (SELECT p.id FROM messages p ${indexHint(dataSource, BY_ROOM_AND_ID)} WHERE p.room = m.room AND p.id < ? AND p.sender_id <> ? AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 1) AS previous FROM messages m WHERE m.room = ? AND m.id = ?`;
     this.unreadSql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages ${indexHint(dataSource, BY_ROOM_AND_ID)} WHERE room = ? AND id > ? AND sender_id <> ? AND deleted_at IS NULL ORDER BY id LIMIT ${LIMITS.unreadCap}) t`;
+  }
+
+  onModuleInit(): void {
+    this.webhooks.checkBeforeDelivery('message.unread', ({ data }) => this.isUnreadStreakStart(data.message.room, data.recipient.id, data.message.id));
   }
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
@@ -85,8 +111,69 @@ export class MessagesService implements BeforeApplicationShutdown {
       changedAt: null,
       version: 0,
     };
-    const { message, created } = await this.writer.write(row);
-    return { message: toMessage(message, input.sender.displayName), created };
+    if (this.withWebhooks) {
+      // copied field by field: these go into webhooks as they are
+      this.writing.set(row.id, { senderName: input.sender.displayName, recipient: input.recipient && toUserSummary(input.recipient) });
+    }
+    try {
+      const { message, created } = await this.writer.write(row);
+      return { message: toMessage(message, input.sender.displayName), created };
+    } finally {
+      this.writing.delete(row.id);
+    }
+  }
+
+  /**
+   * message.unread is due for a DM when its recipient has not read it (their read marker is
+   * before it), it is not deleted, and it starts the unread streak: the recipient has read the
+   * other user's (not deleted) message before it, or there is none. Asked when the event comes
+   * due, so the markers of that moment decide.
+   */
+  async isUnreadStreakStart(room: string, recipientId: string, messageId: string): Promise<boolean> {
+    const marker = await this.rooms.marker(room, recipientId);
+    if (marker !== null && marker >= messageId) return false;
+    const [message] = (await this.dataSource.query(this.streakSql, [messageId, recipientId, room, messageId])) as Array<{ id: string; deleted: number | string; previous: string | null }>;
+    // the message itself deleted (never unread), or an earlier unread one starts the streak
+    return message !== undefined && Number(message.deleted) === 0 && (message.previous === null || (marker !== null && marker >= message.previous));
+  }
+
+  /**
+   * For `room:read` on a DM, once the reader's marker moved to `upTo`: the read ended the streak,
+   * so the first message after the marker from the other user, if any, starts a new one and
+   * gets its own message.unread, due its delay after it was sent (at once if that has passed).
+   * Nothing when that message has an event already.
+   */
+  async unreadAfterRead(room: string, reader: UserSummary, upTo: string): Promise<void> {
+    const config = this.webhooks.config;
+    if (!config || !this.webhooks.enabled('message.unread') || !room.startsWith('dm:')) return;
+    const next = await this.withSender()
+      .useIndex(BY_ROOM_AND_ID)
+      .where('m.room = :room AND m.id > :upTo AND m.senderId <> :readerId AND m.deletedAt IS NULL', { room, upTo, readerId: reader.id })
+      .orderBy('m.id', 'ASC')
+      .limit(1)
+      .getOne();
+    if (!next || (await this.webhooks.isWaiting(unreadSubject(next.id)))) return;
+    const due = new Date(Math.max(Date.now(), next.createdAt.getTime() + config.unreadDelayMs));
+    const event = this.webhooks.eventFromViews('message.unread', { message: toView(next), recipient: toUserSummary(reader) }, { at: due, deliverAfter: due, subject: unreadSubject(next.id) });
+    await this.webhooks.store([event]);
+  }
+
+  /** The outbox rows committed with a batch: message.created, and for a DM its message.unread, due later. */
+  private webhookRows(inserted: MessageEntity[]): Statement[] {
+    const config = this.webhooks.config;
+    if (!config) return [];
+    const rows = [];
+    for (const row of inserted) {
+      const context = this.writing.get(row.id);
+      if (!context) continue;
+      const message = toMessage(row, context.senderName);
+      if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.eventFromViews('message.created', { message }, { at: row.createdAt }));
+      if (context.recipient && this.webhooks.enabled('message.unread')) {
+        const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
+        rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due, subject: unreadSubject(row.id) }));
+      }
+    }
+    return rows.length > 0 ? [this.webhooks.insert(rows)] : [];
   }
 
   /** `limit` messages before `before` (or the latest), oldest first, in their current state. */
@@ -244,6 +331,12 @@ export class MessagesService implements BeforeApplicationShutdown {
     await this.createdAtOf(ref.name, messageId, 'NOT_FOUND', 'messageId');
     if (ref.kind === 'dm') await this.dmMembers.ensure(ref.name, ref.members);
     const marker = await this.rooms.advanceMarker(ref.name, user.id, messageId);
+    if (ref.kind === 'dm') {
+      // the answer does not wait on (nor fail with) the webhook's bookkeeping
+      await this.unreadAfterRead(ref.name, toUserSummary(user), marker).catch((error: unknown) =>
+        this.logger.warn(`message.unread after a read not scheduled: ${describeCause(error)}`),
+      );
+    }
     return { room: ref.name, messageId: marker, unread: await this.unread(ref.name, user.id, marker) };
   }
 
@@ -301,6 +394,8 @@ export class MessagesService implements BeforeApplicationShutdown {
 export const indexHint = (dataSource: DataSource, index: string) => (dataSource.options.type === 'mysql' ? `FORCE INDEX (${index})` : '');
 
 const toView = (m: MessageEntity) => toMessage(m, m.sender?.displayName ?? m.botName ?? '');
+/** The message.unread of one message, while it is stored. */
+const unreadSubject = (messageId: string) => `message.unread:${messageId}`;
 const toStoredView = (m: StoredMessage) => toMessage(m, m.senderName);
 
 /** The reactions with `userId` added to `emoji` (new emoji last), null when already there; at most 20 distinct. */

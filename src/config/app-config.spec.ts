@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadAppConfig } from './app-config';
+import { WEBHOOK_TYPES } from '../protocol';
+import { ConfigError, loadAppConfig, WEBHOOK_RETRY_DELAYS_MS } from './app-config';
 
 const SECRET_A = 'a'.repeat(32);
 const SECRET_B = 'b'.repeat(32);
@@ -323,6 +324,46 @@ describe('loadAppConfig', () => {
       [{ OIDC_ISSUER: `https://id.example.com/${'x'.repeat(250)}`, OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER: at most 255 characters'],
     ])('stops on bad provider configuration %j, naming the variable', (env, message) => {
       expect(failure(env as Record<string, string>)).toContain(message);
+    });
+  });
+
+  describe('webhooks', () => {
+    const HOOK = { WEBHOOK_URL: 'https://backend.example.com/parley', WEBHOOK_SECRET: 'w'.repeat(32) };
+
+    it('are off without WEBHOOK_URL', () => {
+      expect(loadAppConfig({}).webhooks).toBeNull();
+    });
+
+    it('default to every type, 10 s offline, 60 s unread and the contract retry schedule', () => {
+      const { webhooks } = loadAppConfig(HOOK);
+      expect(webhooks).toMatchObject({ url: HOOK.WEBHOOK_URL, secret: HOOK.WEBHOOK_SECRET, offlineDelayMs: 10_000, unreadDelayMs: 60_000 });
+      expect([...(webhooks?.events ?? [])]).toEqual(WEBHOOK_TYPES);
+      expect(webhooks?.retryDelaysMs).toEqual([10_000, 60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000]);
+      expect(WEBHOOK_RETRY_DELAYS_MS).toEqual([10_000, 60_000, 300_000, 1_800_000, 7_200_000]);
+    });
+
+    it('parses the event list and the delays', () => {
+      const { webhooks } = loadAppConfig({ ...HOOK, WEBHOOK_EVENTS: 'message.created, user.offline', WEBHOOK_OFFLINE_DELAY: '2s', WEBHOOK_UNREAD_DELAY: '5m' });
+      expect([...(webhooks?.events ?? [])]).toEqual(['message.created', 'user.offline']);
+      expect(webhooks).toMatchObject({ offlineDelayMs: 2000, unreadDelayMs: 300_000 });
+    });
+
+    it.each([
+      ['WEBHOOK_URL', { ...HOOK, WEBHOOK_URL: 'ftp://backend.example.com' }],
+      ['WEBHOOK_URL', { ...HOOK, WEBHOOK_URL: 'not a url' }],
+      ['WEBHOOK_SECRET', { WEBHOOK_URL: HOOK.WEBHOOK_URL }],
+      ['WEBHOOK_SECRET', { ...HOOK, WEBHOOK_SECRET: 'short' }],
+      ['WEBHOOK_EVENTS', { ...HOOK, WEBHOOK_EVENTS: 'message.created,message.exploded' }],
+      ['WEBHOOK_OFFLINE_DELAY', { ...HOOK, WEBHOOK_OFFLINE_DELAY: 'soon' }],
+      ['WEBHOOK_UNREAD_DELAY', { ...HOOK, WEBHOOK_UNREAD_DELAY: '-1s' }],
+    ])('stop the server on a bad %s, naming it', (name, env) => {
+      expect(() => loadAppConfig(env)).toThrow(ConfigError);
+      expect(() => loadAppConfig(env)).toThrow(name);
+    });
+
+    it('take a retry schedule override in tests only', () => {
+      expect(loadAppConfig({ ...HOOK, NODE_ENV: 'test', WEBHOOK_RETRY_DELAYS: '100ms,200ms' }).webhooks?.retryDelaysMs).toEqual([100, 200]);
+      expect(() => loadAppConfig({ ...HOOK, WEBHOOK_RETRY_DELAYS: '100ms' })).toThrow(/WEBHOOK_RETRY_DELAYS: only for tests/);
     });
   });
 });

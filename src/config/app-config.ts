@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
+import { WEBHOOK_TYPES, type WebhookType } from '../protocol';
 import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 
 export type DatabaseConfig =
@@ -99,6 +100,8 @@ export abstract class AppConfig {
   };
   /** An external OpenID Connect provider whose access tokens are accepted, or null. */
   abstract readonly oidc: OidcConfig | null;
+  /** null when WEBHOOK_URL is unset: no outbox rows are written at all. */
+  abstract readonly webhooks: WebhookConfig | null;
 }
 
 export type AccessAlgorithm = 'HS256' | 'ES256' | 'EdDSA';
@@ -111,6 +114,19 @@ export interface OidcConfig {
   /** the claim that makes an admin: a name, or a dotted path such as `realm_access.roles` */
   readonly roleClaim: string | null;
 }
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secret: string;
+  readonly events: ReadonlySet<WebhookType>;
+  readonly offlineDelayMs: number;
+  readonly unreadDelayMs: number;
+  /** Waits between attempts; WEBHOOK_RETRY_DELAYS overrides them only when NODE_ENV=test. */
+  readonly retryDelaysMs: readonly number[];
+}
+
+/** API.md: retried after waits of 10 s, 1 m, 5 m, 30 m and 2 h between attempts, then dropped. */
+export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 
 type Env = Record<string, string | undefined>;
 
@@ -239,6 +255,27 @@ const schema = z.object({
   CHANNEL_HISTORY_SIZE: intInRange(1, 10_000).default('100'),
   CHANNEL_HISTORY_TTL: duration('10m', 1000).default('10m'),
   WS_MAX_CHANNELS_PER_SOCKET: intInRange(1, 10_000).default('100'),
+  // webhooks (API.md part 2)
+  WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  WEBHOOK_SECRET: secret.optional(),
+  WEBHOOK_EVENTS: z
+    .string()
+    .transform((text) => text.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(WEBHOOK_TYPES as [WebhookType, ...WebhookType[]], { message: `expected a comma-separated list of ${WEBHOOK_TYPES.join(', ')}` })).min(1))
+    .optional(),
+  WEBHOOK_OFFLINE_DELAY: duration('10s').default('10s'),
+  WEBHOOK_UNREAD_DELAY: duration('60s').default('60s'),
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .transform((text, ctx) => {
+      const delays = text.split(',').map((d) => parseDurationMs(d.trim()));
+      if (delays.some((d) => d === null)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected comma-separated durations' });
+        return z.NEVER;
+      }
+      return delays as number[];
+    })
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -377,6 +414,7 @@ function parseAppConfig(rawEnv: Env, readFile: (path: string) => string): AppCon
     twoFactor: { encryptionKey: twoFactorKey(v.TWO_FACTOR_ENCRYPTION_KEY, refreshSecret) },
     keys: parseKeys(v, { accessSecret, refreshSecret }, readFile),
     oidc: parseOidc(v),
+    webhooks: webhookConfig(v),
   };
 }
 
@@ -511,6 +549,24 @@ function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
     }
   }
   return entries;
+}
+
+function webhookConfig(v: z.infer<typeof schema>): WebhookConfig | null {
+  if (v.WEBHOOK_RETRY_DELAYS && v.NODE_ENV !== 'test') {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_RETRY_DELAYS: only for tests (NODE_ENV=test); the schedule is fixed');
+  }
+  if (!v.WEBHOOK_URL) return null;
+  if (!v.WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required with WEBHOOK_URL (at least 32 characters)');
+  }
+  return {
+    url: v.WEBHOOK_URL,
+    secret: v.WEBHOOK_SECRET,
+    events: new Set(v.WEBHOOK_EVENTS ?? WEBHOOK_TYPES),
+    offlineDelayMs: v.WEBHOOK_OFFLINE_DELAY,
+    unreadDelayMs: v.WEBHOOK_UNREAD_DELAY,
+    retryDelaysMs: v.WEBHOOK_RETRY_DELAYS ?? WEBHOOK_RETRY_DELAYS_MS,
+  };
 }
 
 function hostnameSafe(): string {

@@ -15,6 +15,7 @@ import { MessageLifecycle1733100000001 } from './migrations/1733100000001-messag
 import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-users-display-name-key';
 import { ServerApiAndLive1733200000000 } from './migrations/1733200000000-server-api-and-live';
 import { TwoFactorAndCredentials1733400000000 } from './migrations/1733400000000-two-factor-and-credentials';
+import { WebhookEvents1733500000000 } from './migrations/1733500000000-webhook-events';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   UsersDisplayNameKey1733100000002,
   ServerApiAndLive1733200000000,
   TwoFactorAndCredentials1733400000000,
+  WebhookEvents1733500000000,
 ];
 
 const MYSQL_TIMEOUT_MS = 5000;

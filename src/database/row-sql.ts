@@ -55,6 +55,13 @@ export class RowSql<T extends ObjectLiteral> {
     return this.columns.map((column) => this.dataSource.driver.preparePersistentValue(column.getEntityValue(row), column));
   }
 
+  /** A value as the driver stores it in the property's column (e.g. a Date for a hand-written WHERE). */
+  param(property: keyof T & string, value: unknown): unknown {
+    const column = this.columns.find((c) => c.propertyName === property);
+    if (!column) throw new Error(`${this.table} has no column for ${property}`);
+    return this.dataSource.driver.preparePersistentValue(value, column);
+  }
+
   /**
    * Rows matching any of the groups `(group = ? AND member IN (?, …))`; parameters are each
    * group's value followed by its members.

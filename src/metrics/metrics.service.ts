@@ -65,6 +65,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhooks = new Counter({
+    name: 'parley_webhooks_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed: retried later, dropped: the last attempt failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookQueueDepth = new Gauge({
+    name: 'parley_webhook_queue_depth',
+    help: 'Webhook events stored and not delivered yet (waiting, due or being retried), over every node; counted up to 100000 (this many or more)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const { version, commit } = buildInfo();

@@ -18,6 +18,12 @@ type HandshakeError = Error & { data: { code: string; message: string } };
 /** setTimeout's longest delay; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Told of every admitted socket of every namespace on this node (webhooks count presence from it). */
+export interface SocketLifecycleListener {
+  connected(socket: ParleySocket): void;
+  disconnected(socket: ParleySocket): void;
+}
+
 /**
  * Socket lifecycle shared by every namespace: handshake middleware, identity rooms
  * (`user:<id>`, `session:<sid>`), the access-token expiry timer with its grace period,
@@ -32,6 +38,7 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
   private readonly unsubscribe: () => void;
   private closing = false;
   private readonly logger = new Logger('Handshake');
+  private readonly lifecycle: SocketLifecycleListener[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -104,6 +111,10 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     for (const nsp of this.notified) nsp.to(userRoom(userId)).emit('notification', notification);
   }
 
+  onSocketLifecycle(listener: SocketLifecycleListener): void {
+    this.lifecycle.push(listener);
+  }
+
   /** Sockets on this node (all namespaces) and distinct users connected to it. */
   localCounts(): { connections: number; onlineUsers: number } {
     let connections = 0;
@@ -168,6 +179,10 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     }
     void socket.join(user.sid === null ? [userRoom(user.id)] : [userRoom(user.id), sessionRoom(user.sid)]);
     this.scheduleExpiry(socket);
+    for (const listener of this.lifecycle) listener.connected(socket);
+    socket.once('disconnect', () => {
+      for (const listener of this.lifecycle) listener.disconnected(socket);
+    });
   }
 
   /**

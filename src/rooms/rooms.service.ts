@@ -7,8 +7,10 @@ import { AppConfig } from '../config/app-config';
 import { isUniqueViolation } from '../database/errors';
 import { rawDate } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
-import { ANNOUNCEMENTS, Ban, CreateRoomBody, Member, MemberRole, PutBanBody, RoomRef, UpdateRoomBody, UserSummary, Visibility } from '../protocol';
+import { ANNOUNCEMENTS, MEMBER_ADDED_REASONS, MEMBER_REMOVED_REASONS, Ban, CreateRoomBody, Member, MemberRole, PutBanBody, RoomRef, UpdateRoomBody, UserSummary, Visibility } from '../protocol';
+import { toUserSummary } from '../users/user.view';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { BanEntity, isActiveBan } from './ban.entity';
 import { MembershipEntity } from './membership.entity';
 import { parseRoom } from './room-names';
@@ -55,6 +57,7 @@ export class RoomsService {
     private readonly config: AppConfig,
     private readonly sockets: RoomSockets,
     private readonly statements: StatementWriter,
+    private readonly webhooks: WebhooksService,
   ) {
     const driver = dataSource.driver;
     const [table, marker, room, user] = ['room_members', 'last_read_message_id', 'room', 'user_id'].map((name) => driver.escape(name));
@@ -123,10 +126,13 @@ export class RoomsService {
         await this.assertOwnsAtMostCap(manager, caller.id);
         if (await nameHasMessages(ref.name)) throw new AppError('CONFLICT', 'This name is already in use');
         // people who had joined the implicit room (no messages yet) are not members of the new one
-        joinedBefore = (await manager.find(MembershipEntity, { select: { userId: true }, where: { room: ref.name } })).map((m) => m.userId);
+        const before = await manager.find(MembershipEntity, { where: { room: ref.name }, relations: { user: this.webhooks.enabled('room.member_removed') } });
+        joinedBefore = before.map((m) => m.userId);
         await manager.delete(MembershipEntity, { room: ref.name });
         await manager.delete(BanEntity, { room: ref.name });
         await manager.insert(MembershipEntity, { room: ref.name, userId: caller.id, role: 'owner', joinedAt: now, lastReadMessageId: null });
+        await this.memberEvents(manager, 'room.member_removed', ref.name, before.map(summaryOf), 'deleted');
+        await this.memberEvents(manager, 'room.member_added', ref.name, [toUserSummary(caller)], 'created');
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'This name is already a room');
@@ -160,10 +166,15 @@ export class RoomsService {
     // one transaction through the writer: on SQLite its thread, so a big room's deletion never stops the event loop
     const escape = (identifier: string) => this.dataSource.driver.escape(identifier);
     const where = (table: string, column: string): Statement => ({ sql: `DELETE FROM ${escape(table)} WHERE ${escape(column)} = ?`, params: [name] });
-    await this.statements.runAll(
-      [where('room_members', 'room'), where('room_bans', 'room'), where('rooms', 'name'), deleteMessages],
-      Date.now() + ROOM_DELETION_DEADLINE_MS,
-    );
+    const statements = [where('room_members', 'room'), where('room_bans', 'room'), where('rooms', 'name'), deleteMessages];
+    if (this.webhooks.enabled('room.member_removed')) {
+      // every member's room.member_removed commits with the deletion
+      const members = await this.members.find({ where: { room: name }, relations: { user: true } });
+      const events = members.map((m) => this.webhooks.eventFromViews('room.member_removed', { room: name, user: summaryOf(m), reason: 'deleted' }));
+      for (let i = 0; i < events.length; i += 500) statements.push(this.webhooks.insert(events.slice(i, i + 500)));
+    }
+    await this.statements.runAll(statements, Date.now() + ROOM_DELETION_DEADLINE_MS);
+    if (this.webhooks.enabled('room.member_removed')) this.webhooks.wake();
     this.sockets.deleted(name);
   }
 
@@ -187,8 +198,9 @@ export class RoomsService {
   async joinAsMember(room: string, userId: string, marker: MarkerStart): Promise<boolean> {
     const ban = await this.bans.findOneBy({ room, userId });
     if (isActiveBan(ban)) return false;
+    const member: MembershipEntity = { room, userId, role: 'member', joinedAt: new Date(), lastReadMessageId: marker };
     try {
-      await this.members.insert({ room, userId, role: 'member', joinedAt: new Date(), lastReadMessageId: marker });
+      await this.insertMember(member, 'joined');
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
@@ -218,6 +230,12 @@ export class RoomsService {
     return row?.lastReadMessageId ?? messageId;
   }
 
+  /** The member's read marker (null: before the first message, or not a member). */
+  async marker(room: string, userId: string): Promise<string | null> {
+    const row = await this.members.findOne({ select: { lastReadMessageId: true }, where: { room, userId } });
+    return row?.lastReadMessageId ?? null;
+  }
+
   /** PUT member: owner and moderators add members; only the owner grants or takes `moderator`. */
   async putMember(
     caller: Principal,
@@ -244,7 +262,7 @@ export class RoomsService {
     if (isActiveBan(await this.bans.findOneBy({ room, userId }))) throw new AppError('CONFLICT', 'This user is banned from the room');
     const member: MembershipEntity = { room, userId, role: role ?? 'member', joinedAt: new Date(), lastReadMessageId: await marker() };
     try {
-      await this.members.insert(member);
+      await this.insertMember(member, 'added', user);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       return this.getMember(caller, name, userId);
@@ -261,8 +279,16 @@ export class RoomsService {
     this.assert(caller, facts, 'removeMember', { userId, role: target?.role ?? 'member' });
     if (!target) throw new AppError('NOT_FOUND', 'Not a member of this room');
     if (target.role === 'owner') throw new AppError('CONFLICT', 'The owner must transfer ownership first');
-    await this.members.delete({ room: ref.name, userId });
-    await this.sockets.removed(ref.name, summaryOf(target), userId === caller.id ? 'left' : 'removed');
+    const reason = userId === caller.id ? 'left' : 'removed';
+    if (this.webhooks.enabled('room.member_removed')) {
+      await this.dataSource.transaction(async (manager) => {
+        const removed = await manager.delete(MembershipEntity, { room: ref.name, userId });
+        if (removed.affected) await this.memberEvents(manager, 'room.member_removed', ref.name, [summaryOf(target)], reason);
+      });
+    } else {
+      await this.members.delete({ room: ref.name, userId });
+    }
+    await this.sockets.removed(ref.name, summaryOf(target), reason);
   }
 
   /** PUT ban: removes the user (reason `banned`) and refuses them until `until` (or the ban is lifted). */
@@ -278,7 +304,8 @@ export class RoomsService {
     await this.dataSource.transaction(async (manager) => {
       await manager.delete(BanEntity, { room: ref.name, userId });
       await manager.insert(BanEntity, { room: ref.name, userId, until, reason: body.reason ?? null, createdAt: new Date() });
-      await manager.delete(MembershipEntity, { room: ref.name, userId });
+      const removed = await manager.delete(MembershipEntity, { room: ref.name, userId });
+      if (removed.affected) await this.memberEvents(manager, 'room.member_removed', ref.name, [user], 'banned');
     });
     await this.sockets.removed(ref.name, user, 'banned');
   }
@@ -295,6 +322,37 @@ export class RoomsService {
     const rows = await this.bans.find({ where: { room: facts.ref.name }, relations: { user: true }, order: { createdAt: 'ASC' } });
     const now = Date.now();
     return rows.filter((row) => isActiveBan(row, now)).map((row) => toBan(row, summaryOf(row)));
+  }
+
+  /**
+   * A new membership, with its room.member_added in the same transaction while webhooks want
+   * it (otherwise the plain INSERT of before). `user` when the caller has it, else looked up.
+   */
+  private async insertMember(member: MembershipEntity, reason: 'joined' | 'added', user?: UserSummary): Promise<void> {
+    if (!this.webhooks.enabled('room.member_added')) {
+      await this.members.insert(member);
+      return;
+    }
+    const summary = user ?? (await this.users.getSummary(member.userId));
+    await this.dataSource.transaction(async (manager) => {
+      await manager.insert(MembershipEntity, member);
+      await this.memberEvents(manager, 'room.member_added', member.room, [summary], reason);
+    });
+  }
+
+  /** Membership webhooks inside `manager`'s transaction (nothing while the type is off). */
+  private async memberEvents(
+    manager: EntityManager,
+    type: 'room.member_added' | 'room.member_removed',
+    room: string,
+    users: UserSummary[],
+    reason: (typeof MEMBER_ADDED_REASONS)[number] | (typeof MEMBER_REMOVED_REASONS)[number],
+  ): Promise<void> {
+    if (users.length === 0 || !this.webhooks.enabled(type)) return;
+    await this.webhooks.store(
+      users.map((user) => this.webhooks.eventFromViews(type, { room, user: toUserSummary(user), reason })),
+      manager,
+    );
   }
 
   private async assertOwnsAtMostCap(manager: EntityManager, userId: string): Promise<void> {
