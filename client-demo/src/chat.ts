@@ -151,6 +151,8 @@ export class ChatView {
       const key = entry.kind === 'room' ? entry.to : this.chat.dmRoom(entry.to);
       if (!this.conversations.has(key)) this.ensure(key, entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
     }
+    // Offline after a reload: the first conversation shows what is still unsent in it.
+    if (!this.current) this.current = this.conversations.values().next().value ?? null;
     window.clearInterval(this.timer);
     // Being added to a room sends no event: the list is asked for again now and then.
     this.timer = window.setInterval(() => void this.reloadList(), RELOAD_LIST_MS);
