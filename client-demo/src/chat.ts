@@ -1,5 +1,8 @@
-import type { ChatClient, ConnectionState, Message, OutboxEntry, ParleyClient, UserSummary } from '@parley/client';
-import { $, el, setStatus, time } from './dom';
+import type { ChatClient, ConnectionState, Message, OutboxEntry, ParleyClient, RoomDirectory, RoomEntry, UserSummary } from '@parley/client';
+import { $, el, setStatus } from './dom';
+import { MembersDialog } from './members';
+import { messageItem, pendingItem } from './messages';
+import { peoplePicker } from './people';
 
 interface Conversation {
   key: string;
@@ -8,40 +11,61 @@ interface Conversation {
   /** the other user of a DM */
   peer?: string;
   messages: Map<string, Message>;
+  loaded: boolean;
   hasMore: boolean;
   online: Map<string, UserSummary>;
   typing: Map<string, number>;
+  /** the first unread message when the conversation was opened (the divider goes before it) */
+  dividerAt?: string;
+  /** the latest id this page marked read */
+  readUpTo?: string;
 }
 
-/** What a reload keeps of the sidebar: the rooms and DMs that were open (per user). */
+/** What a reload shows before the server answers (and while it is down): the list as last seen. */
 type Remembered = Array<Pick<Conversation, 'key' | 'title' | 'kind' | 'peer'>>;
 
+/** Rooms a page joins at once to hear about new messages (the server's default cap is 100 sockets' rooms). */
+const JOIN_AT_START = 40;
+const RELOAD_LIST_MS = 20_000;
+
 /**
- * The chat view on the SDK: the SDK re-joins rooms after a reconnect, replays what was missed
- * (as `message:new`, once), and keeps unsent messages in its outbox (IndexedDB), so a message
- * typed offline shows "sending…" until the server has stored it, across reloads too.
+ * The chat view on the SDK. The room list comes from `GET /rooms` (the SDK's RoomDirectory,
+ * kept current from events); the page joins the rooms it is a member of, so their unread
+ * badges move live. The SDK re-joins after a reconnect, replays what was missed (as
+ * `message:new`, once), and keeps unsent messages in its outbox (IndexedDB), so a message typed
+ * offline shows "sending…" until the server has stored it, across reloads too.
  */
 export class ChatView {
   private readonly chat: ChatClient;
+  private readonly directory: RoomDirectory;
+  private readonly members: MembersDialog;
   private readonly conversations = new Map<string, Conversation>();
   private current: Conversation | null = null;
   private pending: OutboxEntry[] = [];
   private typingSentAt = 0;
+  private listLoaded = false;
+  private timer: number | undefined;
 
   constructor(private readonly client: ParleyClient) {
     this.chat = client.chat();
+    this.directory = client.roomDirectory();
+    this.members = new MembersDialog(client, () => void this.reloadList());
     $('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = (e.target as HTMLFormElement).elements.namedItem('room') as HTMLInputElement;
-      void this.join(input.value.trim());
+      void this.join(input.value.trim()).then(() => this.reloadList());
       input.value = '';
     });
-    $('dm-form').addEventListener('submit', (e) => {
-      e.preventDefault();
-      const input = (e.target as HTMLFormElement).elements.namedItem('to') as HTMLInputElement;
-      this.openDm(input.value.trim(), input.value.trim());
-      input.value = '';
+    $('create-room-form').addEventListener('submit', (e) => void this.createRoom(e));
+    $('dm-picker').replaceChildren(
+      peoplePicker(client, { label: 'Message someone', testId: 'dm-target', onPick: (u) => this.openDm(u.id, u.displayName) }),
+    );
+    $('rooms-refresh').addEventListener('click', () => void this.reloadList());
+    $('room-members').addEventListener('click', () => {
+      const entry = this.current && this.directory.get(this.current.key);
+      if (entry) void this.members.open(entry);
     });
+    $('notice-close').addEventListener('click', () => ($('notice').hidden = true));
     $('send-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = (e.target as HTMLFormElement).elements.namedItem('body') as HTMLInputElement;
@@ -49,27 +73,28 @@ export class ChatView {
       input.value = '';
     });
     $('send-form').addEventListener('input', () => this.sendTyping(true));
-    $('leave-room').addEventListener('click', () => void this.leave());
     $('messages').addEventListener('scroll', () => {
       if ($('messages').scrollTop === 0) void this.loadOlder();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) {
+        this.markRead();
+        void this.reloadList();
+      }
     });
     window.setInterval(() => this.expireTyping(), 1000);
 
     const chat = this.chat;
     chat.on('state', (state) => {
       showState(state);
-      if (state.status === 'connected') this.reopen();
+      if (state.status === 'connected') void this.reopen();
     });
-    chat.on('message:new', (m) => this.receive(m.room, m.room, 'room', m));
-    chat.on('dm:new', (m) => {
-      const peer = this.peerOf(m.room);
-      const title = m.sender.id === peer ? m.sender.displayName : (this.conversations.get(m.room)?.title ?? peer);
-      this.receive(m.room, title, 'dm', m, peer);
-    });
+    chat.on('message:new', (m) => this.receive(m));
+    chat.on('dm:new', (m) => this.receive(m));
     chat.on('message:updated', (m) => this.replace(m));
     chat.on('message:deleted', ({ room, id }) => {
       const m = this.conversations.get(room)?.messages.get(id);
-      if (m) this.replace({ ...m, body: '', deletedAt: new Date().toISOString(), reactions: [] });
+      if (m) this.replace({ ...m, body: '', deletedAt: m.deletedAt ?? new Date().toISOString(), reactions: [] });
     });
     chat.on('resumed', ({ room, online }) => {
       const conv = this.conversations.get(room);
@@ -92,14 +117,9 @@ export class ChatView {
       else conv.typing.delete(user.displayName);
       this.renderTyping();
     });
-    const removed = ({ room }: { room: string }) => {
-      setStatus(`You are no longer in #${room}`, true);
-      this.drop(room);
-    };
-    chat.on('room:removed', removed);
-    chat.on('room:deleted', removed);
+    chat.on('notification', ({ type }) => setStatus(`Notification: ${type}`));
     chat.on('rejoinFailed', ({ room, error }) => {
-      setStatus(`Cannot rejoin #${room}: ${error.message}`, true);
+      this.notice(`Cannot rejoin # ${this.titleOf(room)}: ${error.message}`);
       this.drop(room);
     });
     chat.on('outbox', (entries) => {
@@ -107,9 +127,20 @@ export class ChatView {
       this.render();
     });
     chat.on('failed', ({ entry, error }) => setStatus(`Not sent (“${entry.body.slice(0, 40)}”): ${error.message}`, true));
+
+    this.directory.on('change', () => {
+      this.rememberList();
+      this.render();
+    });
+    this.directory.on('gone', ({ room, reason }) => {
+      const title = this.titleOf(room);
+      const why = { left: 'You left', removed: 'You were removed from', banned: 'You were banned from', deleted: 'The owner deleted' }[reason];
+      this.notice(`${why} # ${title}`);
+      this.drop(room);
+    });
   }
 
-  /** After sign-in (or a reload): connect, re-open what was open, show what is still unsent. */
+  /** After sign-in (or a reload): connect, show the list as last seen and what is still unsent. */
   async connect(): Promise<void> {
     if (this.chat.state.status === 'connecting' || this.chat.state.status === 'connected' || this.chat.state.status === 'reconnecting') return;
     this.chat.connect();
@@ -118,39 +149,81 @@ export class ChatView {
     // Messages left in the outbox by the last page name their conversations too.
     for (const entry of this.pending) {
       const key = entry.kind === 'room' ? entry.to : this.chat.dmRoom(entry.to);
-      if (!this.conversations.has(key))
-        this.ensure(key, entry.kind === 'room' ? entry.to : entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
+      if (!this.conversations.has(key)) this.ensure(key, entry.to, entry.kind, entry.kind === 'dm' ? entry.to : undefined);
     }
+    // Offline after a reload: the first conversation shows what is still unsent in it.
     if (!this.current) this.current = this.conversations.values().next().value ?? null;
+    window.clearInterval(this.timer);
+    // Being added to a room sends no event: the list is asked for again now and then.
+    this.timer = window.setInterval(() => void this.reloadList(), RELOAD_LIST_MS);
     this.render();
-  }
-
-  /** Conversations from before a reload, once connected (however long that takes offline). */
-  private reopen(): void {
-    const joined = new Set(this.chat.joinedRooms);
-    for (const conv of [...this.conversations.values()]) {
-      if (conv.kind === 'room' && !joined.has(conv.key)) void this.join(conv.key, false);
-      else if (conv.kind === 'dm' && conv.messages.size === 0) void this.loadOlder(true, conv);
-    }
   }
 
   /** Signed out: forget the view (the SDK has closed the socket). */
   reset(): void {
     this.chat.close();
+    window.clearInterval(this.timer);
     this.conversations.clear();
     this.current = null;
     this.pending = [];
+    this.listLoaded = false;
     this.render();
+  }
+
+  /** Connected (again): the list from the server, then the member rooms joined, so their badges move. */
+  private async reopen(): Promise<void> {
+    await this.reloadList();
+    const joined = new Set(this.chat.joinedRooms);
+    const rooms = this.directory.rooms.filter((r) => !r.name.startsWith('dm:') && r.role !== null);
+    for (const entry of rooms.slice(0, JOIN_AT_START)) if (!joined.has(entry.name)) await this.join(entry.name, false);
+    for (const conv of [...this.conversations.values()]) {
+      if (conv.kind === 'room' && !this.chat.joinedRooms.includes(conv.key) && this.directory.get(conv.key)?.role !== null) await this.join(conv.key, false);
+      else if (conv.kind === 'dm' && !conv.loaded && conv === this.current) await this.loadOlder(true, conv);
+    }
+  }
+
+  private async reloadList(): Promise<void> {
+    if (!this.client.auth.userId) return;
+    try {
+      await this.directory.reload();
+    } catch {
+      return; // offline: the remembered list stays
+    }
+    this.listLoaded = true;
+    const listed = new Set(this.directory.rooms.map((r) => r.name));
+    for (const conv of [...this.conversations.values()]) {
+      const keep = listed.has(conv.key) || conv === this.current || this.pendingOf(conv).length > 0 || conv.kind === 'dm';
+      if (!keep) this.conversations.delete(conv.key);
+    }
+    this.render();
+  }
+
+  private async createRoom(event: Event): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const name = String(data.get('name') ?? '').trim();
+    const title = String(data.get('title') ?? '').trim();
+    try {
+      await this.client.rooms.create({ name, visibility: data.get('visibility') === 'private' ? 'private' : 'public', ...(title ? { title } : {}) });
+      form.reset();
+      ($('create-room') as HTMLDetailsElement).open = false;
+      await this.reloadList();
+      await this.join(name);
+      setStatus(`Room # ${title || name} created`);
+    } catch (error) {
+      setStatus(`Cannot create ${name}: ${(error as Error).message}`, true);
+    }
   }
 
   private async join(room: string, select = true): Promise<void> {
     try {
       const data = await this.chat.join(room);
-      const conv = this.conversations.get(room) ?? this.ensure(room, room, 'room');
+      const conv = this.conversations.get(room) ?? this.ensure(room, this.titleOf(room), 'room');
       conv.online = new Map(data.online.map((u) => [u.id, u]));
       for (const m of data.history) conv.messages.set(m.id, m);
       conv.hasMore = data.hasMore;
-      this.remember();
+      conv.loaded = true;
       if (select || !this.current) this.select(conv);
       else this.render();
     } catch (error) {
@@ -158,17 +231,10 @@ export class ChatView {
     }
   }
 
-  private async leave(): Promise<void> {
-    const conv = this.current;
-    if (!conv) return;
-    if (conv.kind === 'room') await this.chat.leave(conv.key).catch(() => undefined);
-    this.drop(conv.key);
-  }
-
   private drop(key: string): void {
     this.conversations.delete(key);
     if (this.current?.key === key) this.current = null;
-    this.remember();
+    this.rememberList();
     this.render();
   }
 
@@ -176,9 +242,14 @@ export class ChatView {
     if (!userId || userId === this.client.auth.userId) return;
     const key = this.chat.dmRoom(userId);
     const conv = this.conversations.get(key) ?? this.ensure(key, title, 'dm', userId);
-    this.remember();
     this.select(conv);
-    void this.loadOlder(true);
+  }
+
+  /** A room or DM from the list: joined (a public room makes you a member) or read back. */
+  private open(key: string): void {
+    const entry = this.directory.get(key);
+    const conv = this.conversations.get(key) ?? this.ensure(key, entry?.title ?? key, key.startsWith('dm:') ? 'dm' : 'room', entry?.peer?.id);
+    this.select(conv);
   }
 
   private send(body: string): void {
@@ -199,8 +270,11 @@ export class ChatView {
       const before = list.scrollHeight;
       for (const m of page.messages) conv.messages.set(m.id, m);
       conv.hasMore = page.hasMore;
+      conv.loaded = true;
+      if (initial && conv === this.current) this.placeDivider(conv);
       this.render();
       if (!initial && conv === this.current) list.scrollTop = list.scrollHeight - before;
+      if (initial) this.markRead();
     } catch (error) {
       setStatus((error as Error).message, true);
     }
@@ -226,12 +300,15 @@ export class ChatView {
     this.chat.typing(conv.key, typing);
   }
 
-  private receive(key: string, title: string, kind: 'room' | 'dm', m: Message, peer?: string): void {
-    const conv = this.conversations.get(key) ?? this.ensure(key, title, kind, peer);
-    if (!this.remembered().some((c) => c.key === key)) this.remember();
+  private receive(m: Message): void {
+    const dm = m.room.startsWith('dm:');
+    const peer = dm ? this.peerOf(m.room) : undefined;
+    const title = dm ? (m.sender.id === peer ? m.sender.displayName : (this.conversations.get(m.room)?.title ?? peer ?? m.room)) : this.titleOf(m.room);
+    const conv = this.conversations.get(m.room) ?? this.ensure(m.room, title, dm ? 'dm' : 'room', peer);
     conv.typing.delete(m.sender.displayName);
     conv.messages.set(m.id, m);
     this.render();
+    if (conv === this.current) this.markRead();
   }
 
   private replace(m: Message): void {
@@ -241,14 +318,44 @@ export class ChatView {
     if (conv === this.current) this.render();
   }
 
+  /** The open conversation is read up to its latest message (while the page is visible). */
+  private markRead(): void {
+    const conv = this.current;
+    if (!conv || document.hidden || this.chat.state.status !== 'connected') return;
+    const latest = [...conv.messages.keys()].sort().at(-1);
+    const unread = this.directory.get(conv.key)?.unread ?? 0;
+    if (!latest || (latest <= (conv.readUpTo ?? '') && unread === 0)) return;
+    conv.readUpTo = latest;
+    this.directory.markRead(conv.key, latest).catch(() => (conv.readUpTo = undefined));
+  }
+
+  /** Before the oldest of the last `unread` messages from others. */
+  private placeDivider(conv: Conversation): void {
+    let unread = this.directory.get(conv.key)?.unread ?? 0;
+    conv.dividerAt = undefined;
+    if (unread === 0) return;
+    const me = this.client.auth.userId;
+    const stored = [...conv.messages.values()].sort((a, b) => b.id.localeCompare(a.id));
+    for (const m of stored) {
+      if (m.sender.id === me || m.deletedAt) continue;
+      conv.dividerAt = m.id;
+      if (--unread === 0) break;
+    }
+  }
+
   private peerOf(room: string): string {
     const [, a, b] = room.split(':');
     return a === this.client.auth.userId ? b : a;
   }
 
+  private titleOf(room: string): string {
+    return this.directory.get(room)?.title ?? this.conversations.get(room)?.title ?? room;
+  }
+
   private ensure(key: string, title: string, kind: 'room' | 'dm', peer?: string): Conversation {
-    const conv: Conversation = { key, title, kind, peer, messages: new Map(), hasMore: false, online: new Map(), typing: new Map() };
+    const conv: Conversation = { key, title, kind, peer, messages: new Map(), loaded: false, hasMore: false, online: new Map(), typing: new Map() };
     this.conversations.set(key, conv);
+    this.rememberList();
     return conv;
   }
 
@@ -264,64 +371,133 @@ export class ChatView {
     }
   }
 
-  private remember(): void {
-    const list: Remembered = [...this.conversations.values()].map(({ key, title, kind, peer }) => ({ key, title, kind, peer }));
+  private rememberList(): void {
+    if (!this.client.auth.userId) return;
+    const list: Remembered = this.listed().map(({ key, title, kind, peer }) => ({ key, title, kind, peer }));
     localStorage.setItem(this.rememberKey, JSON.stringify(list));
   }
 
   private select(conv: Conversation): void {
     this.current = conv;
+    if (conv.loaded) this.placeDivider(conv);
+    else conv.dividerAt = undefined;
     this.render();
     $('messages').scrollTop = $('messages').scrollHeight;
     $<HTMLInputElement>('send-form').querySelector('input')?.focus();
+    if (!conv.loaded) {
+      const entry = this.directory.get(conv.key);
+      if (conv.kind === 'dm') void this.loadOlder(true, conv);
+      else if (entry?.visibility !== 'private' || entry.role !== null) {
+        // Joining is what shows the history; the divider comes from the count before reading.
+        void this.join(conv.key, false).then(() => {
+          if (this.current !== conv) return;
+          this.placeDivider(conv);
+          this.render();
+          $('messages').scrollTop = $('messages').scrollHeight;
+          this.markRead();
+          if (entry?.role === null) void this.reloadList(); // now a member
+        });
+      }
+    } else {
+      this.markRead();
+    }
   }
 
   private pendingOf(conv: Conversation): OutboxEntry[] {
     return this.pending.filter((e) => (e.kind === 'room' ? e.to === conv.key : conv.kind === 'dm' && e.to === conv.peer));
   }
 
+  /** The sidebar's rows: the server's list (or the remembered one), plus what was opened here since. */
+  private listed(): Array<Pick<Conversation, 'key' | 'title' | 'kind' | 'peer'> & { entry?: RoomEntry }> {
+    type Row = Pick<Conversation, 'key' | 'title' | 'kind' | 'peer'> & { entry?: RoomEntry };
+    const rows: Row[] = this.directory.rooms.map((entry) => ({
+      key: entry.name,
+      title: entry.title,
+      kind: entry.name.startsWith('dm:') ? ('dm' as const) : ('room' as const),
+      peer: entry.peer?.id,
+      entry,
+    }));
+    const seen = new Set(rows.map((r) => r.key));
+    for (const c of this.conversations.values()) if (!seen.has(c.key)) rows.push({ key: c.key, title: c.title, kind: c.kind, peer: c.peer });
+    return rows;
+  }
+
   private render(): void {
     const conv = this.current;
-    $('pane-title').textContent = conv ? (conv.kind === 'dm' ? `@ ${conv.title}` : `# ${conv.title}`) : 'Join a room to start';
-    $('leave-room').hidden = !conv;
+    const entry = conv ? this.directory.get(conv.key) : undefined;
+    if (conv && entry) conv.title = entry.title;
+    $('pane-title').textContent = conv ? (conv.kind === 'dm' ? `@ ${conv.title}` : `# ${conv.title}`) : 'Pick a room or a person to start';
+    $('pane-sub').textContent = entry && conv?.kind === 'room' ? `${entry.visibility} · ${entry.memberCount} member${entry.memberCount === 1 ? '' : 's'}${entry.role ? ` · you: ${entry.role}` : ''}` : '';
+    $('room-members').hidden = !(conv?.kind === 'room' && entry);
     for (const control of $('send-form').querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button')) control.disabled = !conv;
-    const renderList = (id: string, kind: 'room' | 'dm') => {
-      $(id).replaceChildren(
-        ...[...this.conversations.values()]
-          .filter((c) => c.kind === kind)
-          .map((c) => {
-            const button = el('button', { type: 'button', class: 'secondary' }, kind === 'room' ? `# ${c.title}` : c.title);
-            button.addEventListener('click', () => this.select(c));
-            return el('li', { class: c === conv ? 'current' : '' }, button);
-          }),
-      );
+    this.renderList();
+    // An edit in progress survives other messages arriving (the list is re-drawn after it).
+    if (!$('messages').querySelector('.edit')) this.renderMessages(conv, entry);
+    this.renderOnline();
+    this.renderTyping();
+  }
+
+  private renderList(): void {
+    const rows = this.listed();
+    const item = (row: (typeof rows)[number]) => {
+      const isCurrent = row.key === this.current?.key;
+      const unread = isCurrent && !document.hidden ? 0 : (row.entry?.unread ?? 0);
+      const label = row.kind === 'room' ? `# ${row.title}` : row.title;
+      const button = el('button', { type: 'button', class: 'secondary', 'data-testid': 'room-entry', 'data-room': row.key }, label);
+      if (row.entry?.visibility === 'private' && row.kind === 'room') button.append(el('span', { class: 'lock', 'aria-label': 'private', title: 'private' }, ' 🔒'));
+      if (unread > 0) button.append(el('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, unread >= 1000 ? '999+' : String(unread)));
+      button.addEventListener('click', () => this.open(row.key));
+      const classes = [isCurrent ? 'current' : '', row.entry && row.entry.role === null && row.kind === 'room' ? 'not-member' : '', unread ? 'has-unread' : ''];
+      return el('li', { class: classes.join(' ').trim() }, button);
     };
-    renderList('room-list', 'room');
-    renderList('dm-list', 'dm');
+    $('room-list').replaceChildren(...rows.filter((r) => r.kind === 'room').map(item));
+    $('dm-list').replaceChildren(...rows.filter((r) => r.kind === 'dm').map(item));
+    $('rooms-empty').hidden = rows.some((r) => r.kind === 'room') || !this.listLoaded;
+  }
+
+  private renderMessages(conv: Conversation | null, entry: RoomEntry | undefined): void {
     const me = this.client.auth.user;
     const stored = conv ? [...conv.messages.values()].sort((a, b) => a.id.localeCompare(b.id)) : [];
     // Unsent ones last, in the order they were typed (the outbox sends them in that order).
-    const unsent = conv ? this.pendingOf(conv).filter((e) => ![...conv.messages.values()].some((m) => m.clientMsgId === e.clientMsgId)) : [];
+    const unsent = conv ? this.pendingOf(conv).filter((e) => !stored.some((m) => m.clientMsgId === e.clientMsgId)) : [];
+    const moderates = me?.role === 'admin' || entry?.role === 'owner' || entry?.role === 'moderator';
+    const actions = {
+      me: me?.id ?? null,
+      moderates: conv?.kind === 'room' && moderates,
+      edit: (m: Message, body: string) => this.act(this.chat.edit(m.id, body)),
+      remove: (m: Message) => this.act(this.chat.deleteMessage(m.id)),
+      react: (m: Message, emoji: string, add: boolean) => this.act(add ? this.chat.react(m.id, emoji) : this.chat.unreact(m.id, emoji)),
+    };
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    list.replaceChildren(
-      ...stored.map((m) =>
-        messageItem(
-          m.id,
-          m.sender.id === me?.id,
-          m.sender.displayName,
-          m.createdAt,
-          m.deletedAt ? 'message deleted' : m.body,
-          m.editedAt ? 'edited' : '',
-        ),
-      ),
-      ...unsent.map((e) =>
-        messageItem(`pending:${e.clientMsgId}`, true, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body, 'sending…', 'pending'),
-      ),
-    );
+    const items: HTMLElement[] = [];
+    for (const m of stored) {
+      if (m.id === conv?.dividerAt) items.push(el('li', { class: 'divider', 'data-testid': 'unread-divider', role: 'separator' }, el('span', {}, 'New messages')));
+      items.push(messageItem(m, actions));
+    }
+    for (const e of unsent) items.push(pendingItem(`pending:${e.clientMsgId}`, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body));
+    list.replaceChildren(...items);
     if (atBottom) list.scrollTop = list.scrollHeight;
-    this.renderOnline();
-    this.renderTyping();
+  }
+
+  /** Edits, deletions and reactions: the change arrives as `message:updated` / `message:deleted` too. */
+  private act(done: Promise<unknown>): void {
+    done.then(
+      (m) => {
+        if (m && typeof m === 'object' && 'reactions' in m) this.replace(m as Message);
+        else this.render();
+      },
+      (error: Error) => {
+        setStatus(error.message, true);
+        this.render();
+      },
+    );
+  }
+
+  private notice(text: string): void {
+    $('notice-text').textContent = text;
+    $('notice').hidden = false;
+    setStatus(text, true);
   }
 
   private renderOnline(): void {
@@ -350,15 +526,6 @@ export class ChatView {
     for (const conv of this.conversations.values()) for (const [name, at] of conv.typing) if (at < cutoff) conv.typing.delete(name);
     this.renderTyping();
   }
-}
-
-function messageItem(id: string, mine: boolean, sender: string, createdAt: string, body: string, note: string, extra = ''): HTMLElement {
-  return el(
-    'li',
-    { class: `${mine ? 'mine' : ''} ${extra}`, 'data-testid': 'message-item', 'data-id': id },
-    el('div', { class: 'meta' }, el('span', { 'data-testid': 'message-sender' }, sender), el('time', { datetime: createdAt }, time(createdAt)), note),
-    el('div', { class: 'body', 'data-testid': 'message-body' }, body),
-  );
 }
 
 export function showState(state: ConnectionState): void {

@@ -2,6 +2,7 @@ import { ParleyClient } from '@parley/client';
 import { ChatView } from './chat';
 import { $, formValues, setStatus } from './dom';
 import { Dashboard, renderSessions } from './pages';
+import { TwoFactorPanel } from './security';
 
 /**
  * The demo client, on @parley/client: the SDK keeps the refresh token and user in the browser
@@ -11,10 +12,12 @@ import { Dashboard, renderSessions } from './pages';
 const client = new ParleyClient();
 const chat = new ChatView(client);
 const dashboard = new Dashboard(client);
+const twoFactor = new TwoFactorPanel(client);
 const VIEWS = ['auth', 'verify', 'reset', 'chat', 'sessions', 'dashboard'] as const;
 type View = (typeof VIEWS)[number];
 let registering = false;
 let mfaToken: string | null = null;
+let recoveryEntry = false;
 
 function show(view: View): void {
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
@@ -27,7 +30,7 @@ function renderUser(): void {
   $('nav').hidden = !user;
   $('logout').hidden = !user;
   $('nav-dashboard').hidden = user?.role !== 'admin';
-  $('current-user').textContent = user ? `${user.displayName} · ${user.id}` : '';
+  $('current-user').textContent = user ? user.displayName : '';
   $('verify-hint').hidden = !user || user.emailVerified;
 }
 client.auth.on('user', renderUser);
@@ -57,6 +60,7 @@ async function navigate(): Promise<void> {
   void chat.connect();
   if (path === 'sessions') {
     show('sessions');
+    twoFactor.render();
     await renderSessions(client).catch((error: Error) => setStatus(error.message, true));
   } else if (path === 'dashboard' && user.role === 'admin') {
     show('dashboard');
@@ -80,6 +84,7 @@ client.onSignedOut(({ message }) => {
 function setRegistering(on: boolean): void {
   registering = on;
   mfaToken = null;
+  setRecoveryEntry(false);
   $('auth-form').hidden = false;
   $('mfa-form').hidden = true;
   $('displayname-field').hidden = !registering;
@@ -89,6 +94,17 @@ function setRegistering(on: boolean): void {
   $('register-toggle').textContent = registering ? 'I already have an account' : 'Create an account';
 }
 $('register-toggle').addEventListener('click', () => setRegistering(!registering));
+
+/** The second step takes a code from the app, or one of the recovery codes shown at setup. */
+function setRecoveryEntry(on: boolean): void {
+  recoveryEntry = on;
+  $('mfa-label').textContent = on ? 'One of your recovery codes' : 'Code from your authenticator app';
+  $('mfa-recovery').textContent = on ? 'Use a code from the app instead' : 'Use a recovery code instead';
+  const input = $<HTMLInputElement>('mfa-form').querySelector('input')!;
+  input.inputMode = on ? 'text' : 'numeric';
+  input.autocomplete = on ? 'off' : 'one-time-code';
+}
+$('mfa-recovery').addEventListener('click', () => setRecoveryEntry(!recoveryEntry));
 
 async function signedIn(welcome: string): Promise<void> {
   $('login-reason').hidden = true;
@@ -123,7 +139,8 @@ $('mfa-form').addEventListener('submit', async (event) => {
   const { code } = formValues(form);
   if (!mfaToken) return;
   try {
-    await client.auth.loginSecondStep(/^\s*\d{6}\s*$/.test(code) ? { mfaToken, code } : { mfaToken, recoveryCode: code.trim() });
+    const totp = !recoveryEntry && /^\s*\d{6}\s*$/.test(code);
+    await client.auth.loginSecondStep(totp ? { mfaToken, code: code.trim() } : { mfaToken, recoveryCode: code.trim() });
     form.reset();
     setRegistering(false);
     await signedIn('Signed in');

@@ -133,3 +133,43 @@ describe('ChatClient resume', () => {
     auth.dispose();
   });
 });
+
+describe('ChatClient message lifecycle', () => {
+  it('sends edits, deletions, reactions and read markers as the contract names them, and hands over the answers', async () => {
+    const { conn, chat, auth } = setup();
+    conn.answer = (event, payload) => {
+      if (event === 'message:delete') return { id: payload.id };
+      if (event === 'room:read') return { ...payload, unread: 0 };
+      return { ...msg(1), ...(payload.body ? { body: payload.body } : {}) };
+    };
+    const id = msg(1).id;
+    expect((await chat.edit(id, 'fixed')).body).toBe('fixed');
+    await chat.deleteMessage(id);
+    await chat.react(id, '👍');
+    await chat.unreact(id, '👍');
+    expect(await chat.markRead('general', id)).toEqual({ room: 'general', messageId: id, unread: 0 });
+    expect(conn.calls).toEqual([
+      { event: 'message:edit', payload: { id, body: 'fixed' } },
+      { event: 'message:delete', payload: { id } },
+      { event: 'reaction:add', payload: { id, emoji: '👍' } },
+      { event: 'reaction:remove', payload: { id, emoji: '👍' } },
+      { event: 'room:read', payload: { room: 'general', messageId: id } },
+    ]);
+    auth.dispose();
+  });
+
+  it('forgets a room on room:removed / room:deleted (no re-join after a reconnect) and passes the events on', async () => {
+    const { conn, chat, auth } = setup();
+    const seen: string[] = [];
+    chat.on('room:removed', ({ room, reason }) => seen.push(`removed ${room} ${reason}`));
+    chat.on('room:deleted', ({ room }) => seen.push(`deleted ${room}`));
+    conn.answer = (_event, payload) => ({ ...joined([]), room: payload.room });
+    await chat.join('general');
+    await chat.join('other');
+    conn.push('room:removed', { room: 'general', reason: 'removed' });
+    conn.push('room:deleted', { room: 'other' });
+    expect(seen).toEqual(['removed general removed', 'deleted other']);
+    expect(chat.joinedRooms).toEqual([]);
+    auth.dispose();
+  });
+});

@@ -176,6 +176,29 @@ export class ChatClient extends Emitter<ChatEvents> {
     return (await this.conn.request('presence:list', { room })).online;
   }
 
+  /** Edits your own message: the stored message (the room gets `message:updated`). */
+  edit(id: string, body: string): Promise<Message> {
+    return this.conn.request('message:edit', { id, body });
+  }
+
+  /** Deletes a message (yours, or any when you moderate the room): a tombstone stays. */
+  async deleteMessage(id: string): Promise<void> {
+    await this.conn.request('message:delete', { id });
+  }
+
+  react(id: string, emoji: string): Promise<Message> {
+    return this.conn.request('reaction:add', { id, emoji });
+  }
+
+  unreact(id: string, emoji: string): Promise<Message> {
+    return this.conn.request('reaction:remove', { id, emoji });
+  }
+
+  /** Moves the read marker forward (never back); your other sockets get `room:read`. */
+  markRead(room: string, messageId: string): Promise<DataOf<Chat, 'room:read'>> {
+    return this.conn.request('room:read', { room, messageId });
+  }
+
   /** Any `/chat` event, typed (edits, reactions, read markers…); throws `ParleyAckError`. */
   request<K extends keyof Chat['client'] & string>(event: K, payload: PayloadOf<Chat, K>): Promise<DataOf<Chat, K>> {
     return this.conn.request(event, payload);

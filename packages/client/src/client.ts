@@ -1,5 +1,6 @@
 import { Manager } from 'socket.io-client';
 import type { Chat, Dashboard, Live, NamespaceSpec } from '../../../src/protocol';
+import { RoomsApi, TwoFactorApi, UsersApi } from './api';
 import { Auth, SignedOut } from './auth';
 import { BackoffOptions } from './backoff';
 import { ChatClient } from './chat';
@@ -9,6 +10,7 @@ import { LiveClient } from './live';
 import { defaultLock, LockFn } from './lock';
 import { indexedDbOutbox, memoryOutbox, OutboxStore } from './outbox';
 import { FetchFn } from './rest';
+import { RoomDirectory } from './room-directory';
 import { browserSessionStore, memorySessionStore, SessionStore } from './session-store';
 
 export interface ParleyClientOptions {
@@ -44,12 +46,19 @@ const inBrowser = () => typeof (globalThis as { document?: unknown }).document !
  */
 export class ParleyClient {
   readonly auth: Auth;
+  /** Rooms, members and bans (REST). */
+  readonly rooms: RoomsApi;
+  /** People by name (REST). */
+  readonly users: UsersApi;
+  /** Two-factor setup, enable and disable for the signed-in user. */
+  readonly twoFactor: TwoFactorApi;
   private readonly manager: Manager;
   private readonly lock: LockFn;
   private readonly outbox: OutboxStore;
   private chatClient: ChatClient | null = null;
   private liveClient: LiveClient | null = null;
   private dashboardClient: DashboardClient | null = null;
+  private directory: RoomDirectory | null = null;
   private readonly connections: Array<Connection<NamespaceSpec>> = [];
 
   constructor(private readonly options: ParleyClientOptions = {}) {
@@ -64,6 +73,9 @@ export class ParleyClient {
       getToken: options.getToken,
       headers: options.headers,
     });
+    this.rooms = new RoomsApi(this.auth);
+    this.users = new UsersApi(this.auth);
+    this.twoFactor = new TwoFactorApi(this.auth);
     const origin = url || (globalThis as { location?: { origin: string } }).location?.origin;
     if (!origin) throw new TypeError('ParleyClient: `url` is required outside a browser page');
     // Our reconnection, not socket.io-client's (see Connection); one connection for every namespace.
@@ -87,6 +99,12 @@ export class ParleyClient {
       this.chatClient = chat;
     }
     return this.chatClient;
+  }
+
+  /** The room list with unread counts, kept up to date from `chat()`'s events (call `reload()` first). */
+  roomDirectory(): RoomDirectory {
+    this.directory ??= new RoomDirectory({ list: () => this.rooms.list(), chat: this.chat(), userId: () => this.auth.userId });
+    return this.directory;
   }
 
   live(): LiveClient {
