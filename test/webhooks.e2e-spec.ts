@@ -3,6 +3,7 @@ import { Socket } from 'socket.io-client';
 import { DataSource } from 'typeorm';
 import { UserEntity } from '../src/users/user.entity';
 import { WebhooksService } from '../src/webhooks/webhooks.service';
+import { ApiKeysService } from '../src/server-api/api-keys.service';
 import { AuthResult, closeAllSockets, connect, emitAck, register, sleep } from './support/clients';
 import { DATABASES, Env, removeSqliteFile, startApp, TestApp, testEnv } from './support/app';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -240,6 +241,18 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     expect(blocked.map((e) => e.data)).toEqual([{ user: { id: frank.user.id, displayName: 'Frank' }, reason: 'spam' }]);
     const raw = JSON.stringify(receiver.received.map((r) => r.event));
     expect(raw).not.toContain(row.passwordHash);
+  });
+
+  it('sends user.blocked once when the server API blocks a user (stored with the block), with its reason', async () => {
+    const gina = await register(t.url, { displayName: 'Gina' });
+    const { key } = await t.app.get(ApiKeysService).create('moderation bot', ['users']);
+    await request(t.url).put(`/api/v1/users/${gina.user.id}/block`).set('Authorization', `Bearer ${key}`).send({ reason: 'spam' }).expect(204);
+    await receiver.waitFor(() => receiver.of('user.blocked').some((e) => e.data.user.id === gina.user.id));
+    await request(t.url).put('/api/v1/users/01ARZ3NDEKTSV4RRFFQ69G5FAV/block').set('Authorization', `Bearer ${key}`).send({}).expect(404);
+    await sleep(300);
+    expect(receiver.of('user.blocked').filter((e) => e.data.user.id === gina.user.id).map((e) => e.data)).toEqual([
+      { user: { id: gina.user.id, displayName: 'Gina' }, reason: 'spam' },
+    ]);
   });
 
   it('a restart inside the delays loses neither the unread nor the offline, and sends no online/offline pair', async () => {

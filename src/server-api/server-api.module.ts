@@ -6,13 +6,14 @@ import { LiveModule } from '../live/live.module';
 import { RealtimeModule } from '../realtime/realtime.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysModule } from './api-keys.module';
 import { ServerApiController } from './server-api.controller';
 import { ServerApiService } from './server-api.service';
 
 @Module({
-  imports: [ApiKeysModule, ChatModule, LiveModule, DashboardModule, RealtimeModule, SessionsModule, UsersModule],
+  imports: [ApiKeysModule, ChatModule, LiveModule, DashboardModule, RealtimeModule, SessionsModule, UsersModule, WebhooksModule],
   controllers: [ServerApiController],
   providers: [ServerApiService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
 })

@@ -24,8 +24,9 @@ import { RealtimeService } from '../realtime/realtime.service';
 import { parseRoom } from '../rooms/room-names';
 import { SessionsService } from '../sessions/sessions.service';
 import { BlocklistService } from '../users/blocklist.service';
-import { toUser } from '../users/user.view';
+import { toUser, toUserSummary } from '../users/user.view';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { ApiKeyPrincipal } from './api-keys.service';
 
 /**
@@ -45,6 +46,7 @@ export class ServerApiService {
     private readonly blocklist: BlocklistService,
     private readonly sessions: SessionsService,
     private readonly stats: StatsService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   /** The key's bot posts: stored before the answer, delivered like any message; a repeated clientMsgId gives the first. */
@@ -85,7 +87,12 @@ export class ServerApiService {
 
   /** Every session ends (`session:revoked { reason: "blocked" }`); every node refuses the user until unblocked. */
   async block(userId: string, reason?: string): Promise<void> {
-    if (!(await this.blocklist.set(userId, true, reason ?? null))) throw new AppError('NOT_FOUND', 'No such user');
+    const user = await this.users.findById(userId);
+    if (!user) throw new AppError('NOT_FOUND', 'No such user');
+    const blocked = await this.blocklist.set(userId, true, reason ?? null, (manager) =>
+      this.webhooks.emit('user.blocked', { user: toUserSummary(user), reason: reason ?? null }, manager),
+    );
+    if (!blocked) throw new AppError('NOT_FOUND', 'No such user');
     await this.sessions.endAllForUser(userId, 'blocked');
     await this.realtime.endExternalSockets(userId, 'blocked');
   }

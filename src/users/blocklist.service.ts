@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository } from 'typeorm';
+import { EntityManager, IsNull, Not, Repository } from 'typeorm';
 import { ClusterBus } from '../redis/cluster-bus';
 import { UserEntity } from './user.entity';
 
@@ -46,9 +46,15 @@ export class BlocklistService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Stores the block (or its end), then tells every node. Returns false for an unknown user. */
-  async set(userId: string, blocked: boolean, reason: string | null = null): Promise<boolean> {
-    const result = await this.users.update({ id: userId }, blocked ? { blockedAt: new Date(), blockedReason: reason } : { blockedAt: null, blockedReason: null });
-    if (result.affected !== 1) return false;
+  /** `alongside` runs in the same transaction once the row changed (the user.blocked webhook event). */
+  async set(userId: string, blocked: boolean, reason: string | null = null, alongside?: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+    const changes = blocked ? { blockedAt: new Date(), blockedReason: reason } : { blockedAt: null, blockedReason: null };
+    const changed = await this.users.manager.transaction(async (manager) => {
+      const result = await manager.update(UserEntity, { id: userId }, changes);
+      if (result.affected === 1) await alongside?.(manager);
+      return result.affected === 1;
+    });
+    if (!changed) return false;
     this.apply(userId, blocked);
     await this.bus.publish(TOPIC, { userId, blocked });
     return true;
