@@ -44,7 +44,10 @@ async function phase(name, operation) {
   samples.push({ done: OPERATIONS, settled: true, ...(await probe()) });
   samples.sort((a, b) => a.done - b.done || Number(a.settled ?? 0) - Number(b.settled ?? 0));
   console.log(`\n${name}: ${OPERATIONS} in ${seconds.toFixed(0)} s (${(OPERATIONS / seconds).toFixed(0)}/s), ${failures} failed`);
-  for (const s of samples) console.log(`  ${String(s.done).padStart(7)}${s.settled ? ' settled' : '        '}  RSS ${mib(s.rss)} MiB  heap ${mib(s.heapUsed)} MiB  external ${mib(s.external)} MiB`);
+  for (const s of samples)
+    console.log(
+      `  ${String(s.done).padStart(7)}${s.settled ? ' settled' : '        '}  RSS ${mib(s.rss)} MiB  heap ${mib(s.heapUsed)} MiB  external ${mib(s.external)} MiB`,
+    );
   return { name, seconds, failures, samples };
 }
 
@@ -59,7 +62,10 @@ const cycles = await phase('connect/auth/disconnect cycles', (i) => {
     });
     socket.once('connect', async () => {
       // one authenticated event per cycle: the per-event guard, a room and presence entry
-      const ack = await socket.timeout(5000).emitWithAck('room:join', { room: `leak-${i % 100}` }).catch(() => ({ ok: false }));
+      const ack = await socket
+        .timeout(5000)
+        .emitWithAck('room:join', { room: `leak-${i % 100}` })
+        .catch(() => ({ ok: false }));
       socket.close();
       if (ack.ok) resolve();
       else reject(new Error('room:join failed'));

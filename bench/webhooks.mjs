@@ -45,14 +45,25 @@ const backlogRows = (count) => {
   const at = new Date(Date.now() - 1000);
   return Array.from({ length: count }, (_, i) => {
     const id = ulidish(i);
-    const message = { id: `M${id.slice(1)}`, room: 'bench', body: 'x'.repeat(120), sender: { id: 'U'.repeat(26), displayName: 'Bench' }, createdAt: at.toISOString(), editedAt: null, deletedAt: null, reactions: [] };
+    const message = {
+      id: `M${id.slice(1)}`,
+      room: 'bench',
+      body: 'x'.repeat(120),
+      sender: { id: 'U'.repeat(26), displayName: 'Bench' },
+      createdAt: at.toISOString(),
+      editedAt: null,
+      deletedAt: null,
+      reactions: [],
+    };
     return [id, 'message.created', JSON.stringify({ id, type: 'message.created', at: at.toISOString(), data: { message } }), at];
   });
 };
 
 async function fillSqlite(path, count) {
   const db = new Database(path);
-  const insert = db.prepare('INSERT INTO webhook_events (id, type, body, subject, attempts, deliver_after, claimed_by, claimed_until, created_at) VALUES (?, ?, ?, NULL, 0, ?, NULL, NULL, ?)');
+  const insert = db.prepare(
+    'INSERT INTO webhook_events (id, type, body, subject, attempts, deliver_after, claimed_by, claimed_until, created_at) VALUES (?, ?, ?, NULL, 0, ?, NULL, NULL, ?)',
+  );
   const time = (d) => d.toISOString().replace('T', ' ').replace('Z', '');
   db.transaction(() => {
     for (const [id, type, body, at] of backlogRows(count)) insert.run(id, type, body, time(at), time(at));
@@ -65,9 +76,10 @@ async function fillMysql(url, count) {
   const rows = backlogRows(count);
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
-    await conn.query('INSERT INTO webhook_events (id, type, body, subject, attempts, deliver_after, claimed_by, claimed_until, created_at) VALUES ?', [
-      chunk.map(([id, type, body, at]) => [id, type, body, null, 0, at, null, null, at]),
-    ]);
+    await conn.query(
+      'INSERT INTO webhook_events (id, type, body, subject, attempts, deliver_after, claimed_by, claimed_until, created_at) VALUES ?',
+      [chunk.map(([id, type, body, at]) => [id, type, body, null, 0, at, null, null, at])],
+    );
   }
   await conn.end();
 }
@@ -117,15 +129,32 @@ async function sendCost(kind) {
     [1, true],
   ]) {
     const port = 3310 + i;
-    const databaseUrl = kind === 'sqlite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-hooks-')), 'app.sqlite')}` : await freshMysqlNamed(`parley_bench_hooks_${i}`);
-    const env = { ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }), ...(on ? { WEBHOOK_URL: 'http://127.0.0.1:3398/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'message.created' } : {}) };
+    const databaseUrl =
+      kind === 'sqlite'
+        ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-hooks-')), 'app.sqlite')}`
+        : await freshMysqlNamed(`parley_bench_hooks_${i}`);
+    const env = {
+      ...parleyEnv({ port, databaseUrl, bcryptCost: 4 }),
+      ...(on ? { WEBHOOK_URL: 'http://127.0.0.1:3398/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'message.created' } : {}),
+    };
     const server = await startServer('dist/main.js', env, { port, cores: budget.server });
     const url = `http://127.0.0.1:${port}`;
     const tokens = (await registerUsers(url, ROOMS * MEMBERS)).map((u) => u.accessToken);
     nodes.push({ name: `${kind}, webhooks ${on ? 'on' : 'off'}`, server, url, tokens, runs: [] });
   }
   const services = kind === 'mariadb' ? { db: servicePids(MARIADB) } : {};
-  const load = (n) => ({ url: n.url, tokens: n.tokens, rooms: ROOMS, members: MEMBERS, senders: MEMBERS, workers: 2, inFlight: 2, durationMs: DURATION, pids: [n.server.child.pid], services });
+  const load = (n) => ({
+    url: n.url,
+    tokens: n.tokens,
+    rooms: ROOMS,
+    members: MEMBERS,
+    senders: MEMBERS,
+    workers: 2,
+    inFlight: 2,
+    durationMs: DURATION,
+    pids: [n.server.child.pid],
+    services,
+  });
   for (const n of nodes) await fanout({ ...load(n), durationMs: 1000 }); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of nodes) {
@@ -156,7 +185,11 @@ async function freshMysqlNamed(name) {
   return `${base}${name}`;
 }
 
-console.log(`webhooks bench${quick ? ' (quick)' : ''}; ${budget.note}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `webhooks bench${quick ? ' (quick)' : ''}; ${budget.note}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const sqlitePath = join(mkdtempSync(join(tmpdir(), 'bench-hooks-')), 'app.sqlite');
 await deliveryRate('delivery, sqlite', `sqlite:${sqlitePath}`, (n) => fillSqlite(sqlitePath, n));
 const mysqlUrl = await freshMysql().catch(() => null);

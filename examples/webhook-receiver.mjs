@@ -20,7 +20,11 @@ const MAX_BODY = 1024 * 1024;
 
 /** True when `header` signs `rawBody` with `secret` and its `t` is within 5 minutes of now. */
 function verify(header, rawBody, now = Date.now()) {
-  const fields = Object.fromEntries(String(header ?? '').split(',').map((part) => part.trim().split('=', 2)));
+  const fields = Object.fromEntries(
+    String(header ?? '')
+      .split(',')
+      .map((part) => part.trim().split('=', 2)),
+  );
   const t = Number(fields.t);
   if (!Number.isInteger(t) || !/^[0-9a-f]{64}$/.test(fields.v1 ?? '')) return false;
   if (Math.abs(now / 1000 - t) > TOLERANCE_S) return false;

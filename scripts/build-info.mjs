@@ -9,7 +9,9 @@ const root = new URL('..', import.meta.url).pathname;
 let commit = process.env.BUILD_COMMIT || undefined;
 if (!commit) {
   try {
-    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // not a git checkout, or no git: the gauge goes without a commit label
   }

@@ -48,7 +48,10 @@ for (const [name, service] of nodes) {
   check(env.REDIS_URL === 'redis://redis:6379', `compose.yaml: ${name} REDIS_URL must point at redis`);
   check(env.NODE_ID === name, `compose.yaml: ${name} needs NODE_ID=${name}`);
   check(service.read_only === true, `compose.yaml: ${name} must run on a read-only root filesystem`);
-  check((service.volumes ?? []).some((v) => String(v).endsWith(':/app/data')), `compose.yaml: ${name} needs a volume at /app/data`);
+  check(
+    (service.volumes ?? []).some((v) => String(v).endsWith(':/app/data')),
+    `compose.yaml: ${name} needs a volume at /app/data`,
+  );
   check(service.build?.context === '.', `compose.yaml: ${name} must build the image from this repository`);
   check(!service.ports, `compose.yaml: ${name} must not publish ports (nginx is the way in)`);
 }
@@ -61,12 +64,20 @@ check(mounted?.startsWith('./deploy/nginx.conf:'), 'compose.yaml: nginx must mou
 const docNginx = [...read('docs/deploy.md').matchAll(/```nginx\n([\s\S]*?)```/g)].map((m) => m[1]);
 check(docNginx.length > 0, 'docs/deploy.md: no nginx example');
 const withoutComments = (conf) => conf.replace(/#[^\n]*/g, '');
-for (const [where, conf] of [['deploy/nginx.conf', read('deploy/nginx.conf')], ...docNginx.map((c) => ['docs/deploy.md (nginx)', c])].map(([w, c]) => [w, withoutComments(c)])) {
+for (const [where, conf] of [['deploy/nginx.conf', read('deploy/nginx.conf')], ...docNginx.map((c) => ['docs/deploy.md (nginx)', c])].map(
+  ([w, c]) => [w, withoutComments(c)],
+)) {
   const xff = [...conf.matchAll(/proxy_set_header\s+X-Forwarded-For\s+([^;]+);/gi)].map((m) => m[1].trim());
-  check(xff.length > 0 && xff.every((value) => value === '$remote_addr'), `${where}: X-Forwarded-For must be set to $remote_addr (found ${xff.join(', ') || 'none'})`);
+  check(
+    xff.length > 0 && xff.every((value) => value === '$remote_addr'),
+    `${where}: X-Forwarded-For must be set to $remote_addr (found ${xff.join(', ') || 'none'})`,
+  );
   check(!conf.includes('$proxy_add_x_forwarded_for'), `${where}: $proxy_add_x_forwarded_for lets clients forge their address`);
   check(/location\s+=\s*\/metrics\s*\{\s*return\s+404/.test(conf), `${where}: /metrics must not be proxied`);
-  check(/location\s+\^~\s*\/docs\/\s*\{\s*return\s+404/.test(conf) && /location\s+=\s*\/docs\s*\{\s*return\s+404/.test(conf), `${where}: /docs must not be proxied`);
+  check(
+    /location\s+\^~\s*\/docs\/\s*\{\s*return\s+404/.test(conf) && /location\s+=\s*\/docs\s*\{\s*return\s+404/.test(conf),
+    `${where}: /docs must not be proxied`,
+  );
   const upstreams = [...conf.matchAll(/^\s*server\s+[^;{]+:3000;/gm)];
   check(upstreams.length >= 2, `${where}: the upstream needs at least two nodes`);
 }
@@ -96,7 +107,10 @@ for (const group of rules?.groups ?? []) {
     check(typeof rule.alert === 'string' && typeof rule.expr === 'string', `alerts.yml: ${name}: alert and expr are required`);
     check(/^\d+[smh]$/.test(rule.for ?? ''), `alerts.yml: ${name}: needs a for: duration`);
     check(['critical', 'warning'].includes(rule.labels?.severity), `alerts.yml: ${name}: severity critical or warning`);
-    check(typeof rule.annotations?.summary === 'string' && typeof rule.annotations?.description === 'string', `alerts.yml: ${name}: summary and description`);
+    check(
+      typeof rule.annotations?.summary === 'string' && typeof rule.annotations?.description === 'string',
+      `alerts.yml: ${name}: summary and description`,
+    );
   }
 }
 const alertNames = (rules?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) => r.alert));
@@ -106,7 +120,11 @@ for (const wanted of ['ParleyDatabaseDown', 'ParleyRedisDown', 'ParleyEventLoopL
 const promtool = process.env.PROMTOOL || findOnPath('promtool') || (process.argv.includes('--fetch-promtool') ? fetchPromtool() : null);
 if (promtool) {
   const dir = join(root, 'deploy/prometheus');
-  for (const args of [['check', 'rules', 'alerts.yml'], ['check', 'config', 'prometheus.yml'], ['test', 'rules', 'alerts.test.yml']]) {
+  for (const args of [
+    ['check', 'rules', 'alerts.yml'],
+    ['check', 'config', 'prometheus.yml'],
+    ['test', 'rules', 'alerts.test.yml'],
+  ]) {
     try {
       execFileSync(promtool, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       notes.push(`promtool ${args.join(' ')}: ok`);
@@ -126,7 +144,10 @@ for (const panel of dashboard.panels ?? []) {
   check(!ids.has(panel.id), `dashboard: panel id ${panel.id} repeated`);
   ids.add(panel.id);
   check(panel.datasource?.uid === '${datasource}', `dashboard: panel "${panel.title}" must use the $datasource variable`);
-  check((panel.targets ?? []).length > 0 && panel.targets.every((t) => typeof t.expr === 'string' && t.expr.length > 0), `dashboard: panel "${panel.title}" has no query`);
+  check(
+    (panel.targets ?? []).length > 0 && panel.targets.every((t) => typeof t.expr === 'string' && t.expr.length > 0),
+    `dashboard: panel "${panel.title}" has no query`,
+  );
   const g = panel.gridPos ?? {};
   check([g.x, g.y, g.w, g.h].every(Number.isInteger) && g.x + g.w <= 24, `dashboard: panel "${panel.title}" gridPos`);
 }

@@ -36,9 +36,7 @@ export class AppModule implements NestModule {
         ServerApiModule,
         HealthModule,
       ],
-      providers: [
-        { provide: APP_FILTER, useClass: HttpExceptionFilter },
-      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };
   }
 

@@ -30,7 +30,13 @@ const RUN: Record<CommandName, (app: INestApplicationContext, args: string[], op
   },
   async 'api-key list'(app) {
     const keys = await app.get(ApiKeysService).list();
-    const rows = keys.map((k) => [k.id, k.name, k.scopes.join(','), k.createdAt.toISOString(), k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active']);
+    const rows = keys.map((k) => [
+      k.id,
+      k.name,
+      k.scopes.join(','),
+      k.createdAt.toISOString(),
+      k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active',
+    ]);
     return [['id', 'name', 'scopes', 'created', 'state'], ...rows].map((row) => row.join('\t')).join('\n');
   },
   async 'api-key revoke'(app, [id]) {
@@ -41,7 +47,11 @@ const RUN: Record<CommandName, (app: INestApplicationContext, args: string[], op
 };
 
 /** Runs the command; 'usage' when an argument turned out invalid (unknown role or scope, empty name). */
-export async function runCommand(name: CommandName, args: string[], options: Record<string, string | undefined>): Promise<{ output: string } | { usage: string }> {
+export async function runCommand(
+  name: CommandName,
+  args: string[],
+  options: Record<string, string | undefined>,
+): Promise<{ output: string } | { usage: string }> {
   const config = await loadConfig();
   const app = await NestFactory.createApplicationContext(
     { module: CliModule, imports: [AppConfigModule.forRoot(config), MetricsModule, RedisModule, DatabaseModule, UsersModule, ApiKeysModule] },

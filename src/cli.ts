@@ -40,7 +40,10 @@ ${Object.values(COMMANDS)
 
 Every command answers --help. ${FOOTER}`;
 
-type Parsed = { kind: 'help'; text: string } | { kind: 'usage'; text: string } | { kind: 'run'; name: CommandName; args: string[]; options: Record<string, string | undefined> };
+type Parsed =
+  | { kind: 'help'; text: string }
+  | { kind: 'usage'; text: string }
+  | { kind: 'run'; name: CommandName; args: string[]; options: Record<string, string | undefined> };
 
 const usageOf = (command: Command) => `Usage: npm run cli -- ${command.usage}`;
 

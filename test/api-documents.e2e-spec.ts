@@ -31,7 +31,10 @@ describe('API documents', () => {
     const lint = await promisify(execFile)(process.execPath, [require.resolve('@redocly/cli/bin/cli.js'), 'lint', file, '--format=json'], {
       maxBuffer: 16 * 1024 * 1024,
     }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
-    const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{'))) as { totals: { errors: number }; problems: Array<{ ruleId: string; message: string; severity: string }> };
+    const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{'))) as {
+      totals: { errors: number };
+      problems: Array<{ ruleId: string; message: string; severity: string }>;
+    };
     expect(report.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(report.totals.errors).toBe(0);
     // public routes need no token; the others do, and document 401
@@ -104,7 +107,8 @@ describe('API documents', () => {
             () => true,
             () => false,
           );
-        if (answered === PENDING.has(`${ns.path} ${event}`)) unanswered.push(`${ns.path} ${event}: ${answered ? 'handled but still listed as pending' : 'no handler'}`);
+        if (answered === PENDING.has(`${ns.path} ${event}`))
+          unanswered.push(`${ns.path} ${event}: ${answered ? 'handled but still listed as pending' : 'no handler'}`);
       }
       socket.close();
     }

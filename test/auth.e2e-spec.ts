@@ -20,9 +20,20 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
   describe('register', () => {
     it('answers 201 with the AuthResponse and nothing secret', async () => {
       const email = uniqueEmail('Mixed.Case').replace('mixed', 'MiXed');
-      const res = await request(t.url).post('/auth/register').send({ email: `  ${email}  `, password: PASSWORD, displayName: 'Ada' }).expect(201);
+      const res = await request(t.url)
+        .post('/auth/register')
+        .send({ email: `  ${email}  `, password: PASSWORD, displayName: 'Ada' })
+        .expect(201);
       expect(res.body).toEqual({
-        user: { id: expect.any(String), email: email.toLowerCase(), displayName: 'Ada', role: 'user', emailVerified: false, twoFactorEnabled: false, createdAt: expect.any(String) },
+        user: {
+          id: expect.any(String),
+          email: email.toLowerCase(),
+          displayName: 'Ada',
+          role: 'user',
+          emailVerified: false,
+          twoFactorEnabled: false,
+          createdAt: expect.any(String),
+        },
         accessToken: expect.any(String),
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
@@ -35,7 +46,10 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
     it('refuses a case-different duplicate with 409', async () => {
       const email = uniqueEmail('dup');
       await register(t.url, { email });
-      const res = await request(t.url).post('/auth/register').send({ email: email.toUpperCase(), password: PASSWORD, displayName: 'Again' }).expect(409);
+      const res = await request(t.url)
+        .post('/auth/register')
+        .send({ email: email.toUpperCase(), password: PASSWORD, displayName: 'Again' })
+        .expect(409);
       expectErrorShape(res.body, 409);
     });
 
@@ -44,9 +58,15 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
       expect(Buffer.byteLength(seventyTwo)).toBe(72);
       const ok = await register(t.url, { password: seventyTwo });
       await login(t.url, ok.user.email, seventyTwo);
-      const res = await request(t.url).post('/auth/register').send({ email: uniqueEmail(), password: `${seventyTwo}a`, displayName: 'x' }).expect(400);
+      const res = await request(t.url)
+        .post('/auth/register')
+        .send({ email: uniqueEmail(), password: `${seventyTwo}a`, displayName: 'x' })
+        .expect(400);
       expect(res.body.message).toEqual([expect.stringContaining('bytes')]);
-      await request(t.url).post('/auth/register').send({ email: uniqueEmail(), password: 'é'.repeat(3) + 'a', displayName: 'x' }).expect(400);
+      await request(t.url)
+        .post('/auth/register')
+        .send({ email: uniqueEmail(), password: 'é'.repeat(3) + 'a', displayName: 'x' })
+        .expect(400);
     });
 
     it('lists every failing field', async () => {
@@ -57,19 +77,28 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
       expect(res.body.message.join(' ')).toMatch(/email/);
       expect(res.body.message.join(' ')).toMatch(/password/);
       expect(res.body.message.join(' ')).toMatch(/displayName/);
-      await request(t.url).post('/auth/register').send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x'.repeat(51) }).expect(400);
+      await request(t.url)
+        .post('/auth/register')
+        .send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x'.repeat(51) })
+        .expect(400);
       await register(t.url, { displayName: 'x'.repeat(50) });
     });
 
     it('rejects unknown fields, malformed JSON, non-object bodies and oversize bodies', async () => {
-      const unknown = await request(t.url).post('/auth/register').send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x', role: 'admin' }).expect(400);
+      const unknown = await request(t.url)
+        .post('/auth/register')
+        .send({ email: uniqueEmail(), password: PASSWORD, displayName: 'x', role: 'admin' })
+        .expect(400);
       // refused without naming the field (a name is client input, and validation messages never echo input)
       expect(unknown.body.message).toEqual(['body has fields that are not allowed']);
       const malformed = await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send('{"email": ').expect(400);
       expectErrorShape(malformed.body, 400);
       const array = await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send('[1,2]').expect(400);
       expectErrorShape(array.body, 400);
-      const huge = await request(t.url).post('/auth/login').send({ email: 'a@b.co', password: 'x'.repeat(102_400) }).expect(413);
+      const huge = await request(t.url)
+        .post('/auth/login')
+        .send({ email: 'a@b.co', password: 'x'.repeat(102_400) })
+        .expect(413);
       expectErrorShape(huge.body, 413);
       const notFound = await request(t.url).get('/no/such/route').expect(404);
       expectErrorShape(notFound.body, 404);
@@ -89,12 +118,18 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
     it('answers unknown email and wrong password identically', async () => {
       const a = await register(t.url);
       const wrong = await request(t.url).post('/auth/login').send({ email: a.user.email, password: 'wrong password!' }).expect(401);
-      const unknown = await request(t.url).post('/auth/login').send({ email: uniqueEmail('ghost'), password: PASSWORD }).expect(401);
+      const unknown = await request(t.url)
+        .post('/auth/login')
+        .send({ email: uniqueEmail('ghost'), password: PASSWORD })
+        .expect(401);
       expect(wrong.body).toEqual({ statusCode: 401, message: 'Invalid credentials', error: 'Unauthorized' });
       expect(unknown.body).toEqual(wrong.body);
       // bcrypt would ignore byte 73 onwards: such a password must never log in
       const long = await register(t.url, { password: 'a'.repeat(72) });
-      await request(t.url).post('/auth/login').send({ email: long.user.email, password: 'a'.repeat(73) }).expect(401);
+      await request(t.url)
+        .post('/auth/login')
+        .send({ email: long.user.email, password: 'a'.repeat(73) })
+        .expect(401);
     });
   });
 
@@ -149,7 +184,11 @@ describe.each(DATABASES)('REST auth on $name', ({ url: databaseUrl }) => {
     it('changes the password: wrong current is 401; other sessions end, this one stays', async () => {
       const a = await register(t.url);
       const other = await login(t.url, a.user.email);
-      const wrong = await request(t.url).patch('/auth/password').set(bearer(a)).send({ currentPassword: 'not it at all', newPassword: 'brand new secret' }).expect(401);
+      const wrong = await request(t.url)
+        .patch('/auth/password')
+        .set(bearer(a))
+        .send({ currentPassword: 'not it at all', newPassword: 'brand new secret' })
+        .expect(401);
       expectErrorShape(wrong.body, 401);
       await request(t.url).patch('/auth/password').set(bearer(a)).send({ currentPassword: PASSWORD, newPassword: 'short' }).expect(400);
       await request(t.url).patch('/auth/password').set(bearer(a)).send({ currentPassword: PASSWORD, newPassword: 'brand new secret' }).expect(204);
@@ -190,7 +229,10 @@ describe('REST operations and limits', () => {
     expectErrorShape(limited.body, 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     await request(t.url).post('/auth/login').send({ email: email.toUpperCase(), password: 'x' }).expect(429);
-    await request(t.url).post('/auth/login').send({ email: uniqueEmail('other'), password: 'whatever it is' }).expect(401);
+    await request(t.url)
+      .post('/auth/login')
+      .send({ email: uniqueEmail('other'), password: 'whatever it is' })
+      .expect(401);
   });
 
   it('rate limits refresh per session', async () => {
@@ -210,20 +252,55 @@ describe('REST operations and limits', () => {
     const routes = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
-        'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'POST /auth/logout-all',
-        'GET /auth/me', 'PATCH /auth/password', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/verify-email',
-        'POST /auth/verify-email/resend', 'POST /auth/password/forgot', 'POST /auth/password/reset',
-        'POST /auth/login/2fa', 'POST /auth/2fa/setup', 'POST /auth/2fa/enable', 'POST /auth/2fa/disable',
-        'GET /rooms/{room}/messages', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json',
-        'POST /rooms', 'GET /rooms', 'GET /rooms/{room}', 'PATCH /rooms/{room}', 'DELETE /rooms/{room}',
-        'GET /rooms/{room}/members', 'GET /rooms/{room}/members/{userId}', 'PUT /rooms/{room}/members/{userId}', 'DELETE /rooms/{room}/members/{userId}',
-        'GET /rooms/{room}/bans', 'PUT /rooms/{room}/bans/{userId}', 'DELETE /rooms/{room}/bans/{userId}',
-        'GET /users', 'GET /users/{id}',
+        'POST /auth/register',
+        'POST /auth/login',
+        'POST /auth/refresh',
+        'POST /auth/logout',
+        'POST /auth/logout-all',
+        'GET /auth/me',
+        'PATCH /auth/password',
+        'GET /auth/sessions',
+        'DELETE /auth/sessions/{id}',
+        'POST /auth/verify-email',
+        'POST /auth/verify-email/resend',
+        'POST /auth/password/forgot',
+        'POST /auth/password/reset',
+        'POST /auth/login/2fa',
+        'POST /auth/2fa/setup',
+        'POST /auth/2fa/enable',
+        'POST /auth/2fa/disable',
+        'GET /rooms/{room}/messages',
+        'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /metrics',
+        'GET /.well-known/jwks.json',
+        'POST /rooms',
+        'GET /rooms',
+        'GET /rooms/{room}',
+        'PATCH /rooms/{room}',
+        'DELETE /rooms/{room}',
+        'GET /rooms/{room}/members',
+        'GET /rooms/{room}/members/{userId}',
+        'PUT /rooms/{room}/members/{userId}',
+        'DELETE /rooms/{room}/members/{userId}',
+        'GET /rooms/{room}/bans',
+        'PUT /rooms/{room}/bans/{userId}',
+        'DELETE /rooms/{room}/bans/{userId}',
+        'GET /users',
+        'GET /users/{id}',
         // the server API
-        'POST /api/v1/rooms/{room}/messages', 'GET /api/v1/rooms/{room}/messages', 'DELETE /api/v1/rooms/{room}/messages/{id}',
-        'POST /api/v1/users/{id}/notifications', 'POST /api/v1/channels/{channel}/publications', 'POST /api/v1/channels/{channel}/tokens',
-        'PUT /api/v1/users/{id}/block', 'DELETE /api/v1/users/{id}/block', 'PUT /api/v1/users/{id}/role',
-        'GET /api/v1/rooms/{room}/presence', 'GET /api/v1/stats',
+        'POST /api/v1/rooms/{room}/messages',
+        'GET /api/v1/rooms/{room}/messages',
+        'DELETE /api/v1/rooms/{room}/messages/{id}',
+        'POST /api/v1/users/{id}/notifications',
+        'POST /api/v1/channels/{channel}/publications',
+        'POST /api/v1/channels/{channel}/tokens',
+        'PUT /api/v1/users/{id}/block',
+        'DELETE /api/v1/users/{id}/block',
+        'PUT /api/v1/users/{id}/role',
+        'GET /api/v1/rooms/{room}/presence',
+        'GET /api/v1/stats',
       ].sort(),
     );
   });

@@ -22,7 +22,16 @@ if (!haveChromium) console.info(`Browser suite skipped: ${CHROMIUM} is missing (
     t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '1000/1s' }));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -117,7 +126,10 @@ if (!haveChromium) console.info(`Browser suite skipped: ${CHROMIUM} is missing (
     await say(page, 'one message for the stats');
     await message(page, 'one message for the stats').filter({ hasNotText: 'sending' }).waitFor();
     await page.getByTestId('nav-dashboard').click();
-    await page.getByTestId('stat-messagesPerMinute').filter({ hasText: /^[1-9]/ }).waitFor({ timeout: 5000 });
+    await page
+      .getByTestId('stat-messagesPerMinute')
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor({ timeout: 5000 });
     expect(Number(await page.getByTestId('stat-connections').textContent())).toBeGreaterThan(0);
     await page.waitForTimeout(2200); // a second sample, so the chart has a line
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });

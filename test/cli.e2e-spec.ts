@@ -51,9 +51,21 @@ describe('npm run cli', () => {
   afterAll(() => t?.close());
 
   it('answers --help for the whole CLI and for every command, exit 0', async () => {
-    const runs = await Promise.all([cli(env, '--help'), cli(env), cli(env, 'set-role', '--help'), cli(env, 'api-key', 'create', '--help'), cli(env, 'api-key', 'list', '-h'), cli(env, 'api-key', 'revoke', '--help')]);
+    const runs = await Promise.all([
+      cli(env, '--help'),
+      cli(env),
+      cli(env, 'set-role', '--help'),
+      cli(env, 'api-key', 'create', '--help'),
+      cli(env, 'api-key', 'list', '-h'),
+      cli(env, 'api-key', 'revoke', '--help'),
+    ]);
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
-    for (const command of ['set-role <email> <role>', 'api-key create <name> [--scopes messages,notify,users,read]', 'api-key list', 'api-key revoke <id>']) {
+    for (const command of [
+      'set-role <email> <role>',
+      'api-key create <name> [--scopes messages,notify,users,read]',
+      'api-key list',
+      'api-key revoke <id>',
+    ]) {
       expect(runs[0].stdout).toContain(command);
     }
     expect(runs[3].stdout).toContain('Usage: npm run cli -- api-key create <name> [--scopes');

@@ -76,9 +76,11 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
       while (!killed) {
         const clientMsgId = `c${seq++}`;
         sent.add(clientMsgId);
-        const ack = await emitAck<{ id: string; clientMsgId: string }>(socket, 'message:send', { room: ROOM, body: bodyOf(clientMsgId), clientMsgId }).catch(
-          (): Ack<{ id: string; clientMsgId: string }> => ({ ok: false, error: { code: 'TIMEOUT', message: '' } }),
-        );
+        const ack = await emitAck<{ id: string; clientMsgId: string }>(socket, 'message:send', {
+          room: ROOM,
+          body: bodyOf(clientMsgId),
+          clientMsgId,
+        }).catch((): Ack<{ id: string; clientMsgId: string }> => ({ ok: false, error: { code: 'TIMEOUT', message: '' } }));
         if (ack.ok) {
           acked.set(clientMsgId, ack.data.id);
           toChange.push({ id: ack.data.id, clientMsgId });
@@ -115,7 +117,10 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     const rotationLane = async (lane: RotationLane) => {
       while (!killed) {
         lane.inFlight = true;
-        const res = await request(url).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-1) }).catch(() => null);
+        const res = await request(url)
+          .post('/auth/refresh')
+          .send({ refreshToken: lane.tokens.at(-1) })
+          .catch(() => null);
         if (killed) return; // the answer raced the kill: whether it counts is unknowable, so the lane stays in flight
         lane.inFlight = false;
         expect(res?.status).toBe(200);
@@ -129,7 +134,10 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
       while (!killed) {
         const session = await login(url, leaver.user.email).catch(() => null);
         if (!session || killed) return;
-        const res = await request(url).post('/auth/logout').set('Authorization', `Bearer ${session.accessToken}`).catch(() => null);
+        const res = await request(url)
+          .post('/auth/logout')
+          .set('Authorization', `Bearer ${session.accessToken}`)
+          .catch(() => null);
         if (killed) return;
         expect(res?.status).toBe(204);
         lane.loggedOut.push(session);
@@ -173,7 +181,8 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     // every acknowledged change is there, whole
     for (const [id, kind] of changes.acked) {
       const message = storedById.get(id)!;
-      if (kind === 'edit') expect(message).toMatchObject({ body: editedBody(message.clientMsgId ?? ''), editedAt: expect.any(String), deletedAt: null });
+      if (kind === 'edit')
+        expect(message).toMatchObject({ body: editedBody(message.clientMsgId ?? ''), editedAt: expect.any(String), deletedAt: null });
       if (kind === 'react') expect(message.reactions).toEqual([{ emoji: EMOJI, userIds: [sender.user.id] }]);
       if (kind === 'delete') expect(message).toMatchObject({ body: '', deletedAt: expect.any(String), reactions: [] });
     }
@@ -194,13 +203,18 @@ describe.each(DATABASES)('crash safety: SIGKILL under writes ($name)', ({ url: d
     // the current refresh token of each rotation works; a lane caught mid-request may have
     // rotated once more without hearing of it, and then its last known token counts as reused
     for (const lane of rotations) {
-      const res = await request(next).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-1) });
+      const res = await request(next)
+        .post('/auth/refresh')
+        .send({ refreshToken: lane.tokens.at(-1) });
       expect(strictRotations.includes(lane) ? [200] : [200, 401]).toContain(res.status);
     }
     // every token a rotation replaced is spent (presenting one ends its session: checked last)
     for (const lane of rotations) {
       expect(lane.tokens.length).toBeGreaterThan(1);
-      await request(next).post('/auth/refresh').send({ refreshToken: lane.tokens.at(-2) }).expect(401);
+      await request(next)
+        .post('/auth/refresh')
+        .send({ refreshToken: lane.tokens.at(-2) })
+        .expect(401);
     }
     // every acknowledged logout holds: neither its refresh token nor its access token is accepted
     for (const lane of logouts) {

@@ -26,7 +26,16 @@ const haveChromium = existsSync(CHROMIUM);
     t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '1000/1s' }));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -249,7 +258,11 @@ const haveChromium = existsSync(CHROMIUM);
     await qr.waitFor();
     // The QR code is drawn in the page: dark modules on a light canvas.
     // (the test's tsconfig has no DOM types: the canvas is typed by what is used of it)
-    type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    type Canvas = {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+    };
     const dark = await qr.evaluate((element) => {
       const canvas = element as unknown as Canvas;
       const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;

@@ -22,9 +22,11 @@ describe('deploy/ assets against /metrics', () => {
   it.each(assets)('every series $path queries is exported', async ({ names }) => {
     await request(suite.t.url).get('/health/live'); // one request, so the HTTP histogram has series
     const text = (await request(suite.t.url).get('/metrics').expect(200)).text;
-    const exported = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
-      type === 'histogram' ? [name, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
-    ));
+    const exported = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [name, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+      ),
+    );
     const missing = [...names].filter((name) => !exported.has(name) && !NOT_YET_EXPORTED.has(name) && (REDIS || name !== 'parley_redis_up'));
     expect(names.size).toBeGreaterThan(3);
     expect(missing).toEqual([]);

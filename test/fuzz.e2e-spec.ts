@@ -17,7 +17,14 @@ const anyJson = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'email', 'room', 'body', 'token', 'mfaToken', 'code', 'recoveryCode')), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.oneof(
+        fc.string({ maxLength: 12 }),
+        fc.constantFrom('__proto__', 'constructor', 'prototype', 'email', 'room', 'body', 'token', 'mfaToken', 'code', 'recoveryCode'),
+      ),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
   ),
 })).value;
 
@@ -61,7 +68,8 @@ describe('fuzzing', () => {
         .set('Content-Type', 'application/json')
         .send(body);
       expect(res.status).toBeLessThan(500);
-      if (res.status >= 400) expect(res.body).toEqual(expect.objectContaining({ statusCode: res.status, message: expect.anything(), error: expect.any(String) }));
+      if (res.status >= 400)
+        expect(res.body).toEqual(expect.objectContaining({ statusCode: res.status, message: expect.anything(), error: expect.any(String) }));
     };
     const baseline = settledHeap();
     await fc.assert(
@@ -78,7 +86,10 @@ describe('fuzzing', () => {
     );
     for (const res of rooms) expect([400, 403, 404]).toContain(res.status);
     // bytes that are not UTF-8 and bodies that are not JSON
-    const raw = await request(suite.t.url).post('/auth/login').set('Content-Type', 'application/json').send(Buffer.from([0x7b, 0xff, 0xfe, 0x22]));
+    const raw = await request(suite.t.url)
+      .post('/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(Buffer.from([0x7b, 0xff, 0xfe, 0x22]));
     expect(raw.status).toBe(400);
   });
 
@@ -107,7 +118,10 @@ describe('fuzzing', () => {
     }
     expect(settledHeap() - baseline).toBeLessThan(HEAP_SLACK);
     // binary attachments
-    expect(await emitAck(socket, 'message:send', { room: 'general', body: Buffer.alloc(32, 1) })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await emitAck(socket, 'message:send', { room: 'general', body: Buffer.alloc(32, 1) })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
     expect(socket.connected).toBe(true);
     await request(suite.t.url).get('/health').expect(200);
   });

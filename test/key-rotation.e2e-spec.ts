@@ -11,9 +11,19 @@ const NEW = { access: 'new-access-secret-0123456789abcdefghijkl', refresh: 'new-
 const STEPS: Record<string, Env> = {
   before: { JWT_ACCESS_SECRET: OLD.access, JWT_REFRESH_SECRET: OLD.refresh },
   // 1. every node learns the new secrets (verify only) and still signs with the old ones
-  introduce: { JWT_ACCESS_SECRET: OLD.access, JWT_ACCESS_SECRET_PREVIOUS: NEW.access, JWT_REFRESH_SECRET: OLD.refresh, JWT_REFRESH_SECRET_PREVIOUS: NEW.refresh },
+  introduce: {
+    JWT_ACCESS_SECRET: OLD.access,
+    JWT_ACCESS_SECRET_PREVIOUS: NEW.access,
+    JWT_REFRESH_SECRET: OLD.refresh,
+    JWT_REFRESH_SECRET_PREVIOUS: NEW.refresh,
+  },
   // 2. every node signs with the new secrets and still verifies the old ones
-  switch: { JWT_ACCESS_SECRET: NEW.access, JWT_ACCESS_SECRET_PREVIOUS: OLD.access, JWT_REFRESH_SECRET: NEW.refresh, JWT_REFRESH_SECRET_PREVIOUS: OLD.refresh },
+  switch: {
+    JWT_ACCESS_SECRET: NEW.access,
+    JWT_ACCESS_SECRET_PREVIOUS: OLD.access,
+    JWT_REFRESH_SECRET: NEW.refresh,
+    JWT_REFRESH_SECRET_PREVIOUS: OLD.refresh,
+  },
   // 3. after JWT_REFRESH_TTL (for the refresh secret; JWT_ACCESS_TTL for the access one), the old ones go
   retire: { JWT_ACCESS_SECRET: NEW.access, JWT_REFRESH_SECRET: NEW.refresh },
 };
@@ -25,7 +35,9 @@ describe.each(DATABASES)('rotating both JWT secrets on two nodes of one $name da
   /** Every socket the user holds; none may ever see session:revoked. */
   const revoked: string[] = [];
   const sockets: Record<'a' | 'b', Socket | null> = { a: null, b: null };
-  const redis = process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_KEY_PREFIX: `parley-rotation-${process.pid}-${Date.now().toString(36)}:` } : {};
+  const redis = process.env.TEST_REDIS_URL
+    ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_KEY_PREFIX: `parley-rotation-${process.pid}-${Date.now().toString(36)}:` }
+    : {};
 
   const node = (name: 'a' | 'b') => nodes[name] as TestApp;
   const start = async (name: 'a' | 'b', step: keyof typeof STEPS) => {
@@ -53,7 +65,10 @@ describe.each(DATABASES)('rotating both JWT secrets on two nodes of one $name da
     (await request(node(name).url).get('/auth/sessions').set('Authorization', `Bearer ${token}`).expect(200)).body as Array<{ id: string }>;
   /** A message from one node's socket reaches the other node's socket (same database). */
   const stillChatting = async () => {
-    for (const [from, to] of [['a', 'b'], ['b', 'a']] as const) {
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ] as const) {
       const sent = await emitAck<{ id: string }>(sockets[from] as Socket, 'message:send', { room: 'rotation', body: `from ${from}` });
       expect(sent.ok).toBe(true);
       const history = await emitAck<{ messages: Array<{ body: string }> }>(sockets[to] as Socket, 'message:history', { room: 'rotation' });

@@ -60,8 +60,7 @@ describe.each(['ES256', 'EdDSA'] as const)('%s access tokens', (algorithm) => {
   const second = keyFiles(`${algorithm}-second`, algorithm);
   let databaseUrl: string;
   let t: TestApp;
-  const env = (overrides: Record<string, string>) =>
-    testEnv(databaseUrl, { JWT_ACCESS_SECRET: undefined, JWT_ALGORITHM: algorithm, ...overrides });
+  const env = (overrides: Record<string, string>) => testEnv(databaseUrl, { JWT_ACCESS_SECRET: undefined, JWT_ALGORITHM: algorithm, ...overrides });
   beforeAll(async () => {
     databaseUrl = await DATABASES[0].url();
     t = await startApp(env({ JWT_SIGNING_KEY_FILE: first.privateFile }));
@@ -112,7 +111,10 @@ describe.each(['ES256', 'EdDSA'] as const)('%s access tokens', (algorithm) => {
 describe('a key misconfiguration', () => {
   it.each([
     [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/nonexistent/parley.pem' }, /JWT_SIGNING_KEY_FILE: cannot read \/nonexistent\/parley\.pem/],
-    [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: keyFiles('mismatch', 'ES256').privateFile }, /JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=EdDSA needs an Ed25519 key/],
+    [
+      { JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: keyFiles('mismatch', 'ES256').privateFile },
+      /JWT_SIGNING_KEY_FILE: JWT_ALGORITHM=EdDSA needs an Ed25519 key/,
+    ],
     [{ OIDC_ISSUER: 'https://id.example.test' }, /OIDC_AUDIENCE: required with OIDC_ISSUER/],
   ])('stops the server at start, naming the variable (%j)', async (overrides, message) => {
     await expect(createApp({ env: testEnv(await DATABASES[0].url(), overrides) })).rejects.toThrow(message);

@@ -55,7 +55,15 @@ function freePort(): Promise<number> {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -82,7 +90,10 @@ function freePort(): Promise<number> {
       for (let started = Date.now(); Date.now() - started < 8000; await page.waitForTimeout(100)) if (await probe()) return;
       throw new Error('the page did not update');
     };
-    await page.getByTestId('live-offset').filter({ hasText: /^[1-9]/ }).waitFor();
+    await page
+      .getByTestId('live-offset')
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor();
     const first = await offset();
     await until(async () => (await offset()) >= first + 2);
     expect(Number(await page.getByTestId('live-points').textContent())).toBeGreaterThanOrEqual(3);

@@ -81,7 +81,10 @@ describe.each(DATABASES)('/live channels ($name)', (database) => {
       if (ack.ok) await emitAck(socket, 'channel:unsubscribe', { channel });
     }
     expect(rows).toEqual(expected);
-    expect(await emitAck(a, 'channel:subscribe', { channel: 'public:x', since: -1 })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(await emitAck(a, 'channel:subscribe', { channel: 'public:x', since: -1 })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
     expect(await emitAck(a, 'channel:unsubscribe', { channel: 'nope' })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
   });
 

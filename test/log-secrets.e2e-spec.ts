@@ -44,7 +44,14 @@ describe('logs', () => {
     await server.exited;
   });
   it('never contain a password, token, token secret or hash', async () => {
-    const secrets: string[] = [PASSWORD, 'a brand new password', 'wrong password here', SECRETS.JWT_ACCESS_SECRET, SECRETS.JWT_REFRESH_SECRET, SECRETS.WEBHOOK_SECRET];
+    const secrets: string[] = [
+      PASSWORD,
+      'a brand new password',
+      'wrong password here',
+      SECRETS.JWT_ACCESS_SECRET,
+      SECRETS.JWT_REFRESH_SECRET,
+      SECRETS.WEBHOOK_SECRET,
+    ];
     const a = await register(url);
     const b = await login(url, a.user.email);
     secrets.push(a.accessToken, a.refreshToken, b.accessToken, b.refreshToken);
@@ -62,13 +69,26 @@ describe('logs', () => {
     await emitAck(viaHeader, 'auth:refresh', { token: refreshed.accessToken });
     await emitAck(viaAuth, 'auth:refresh', { token: 'not-a-token-but-still-secret-looking' });
     await request(url).get(`/auth/me?token=${a.accessToken}`).set('Authorization', `Bearer ${a.accessToken}`).expect(200);
-    await request(url).patch('/auth/password').set('Authorization', `Bearer ${a.accessToken}`).send({ currentPassword: PASSWORD, newPassword: 'a brand new password' }).expect(204);
+    await request(url)
+      .patch('/auth/password')
+      .set('Authorization', `Bearer ${a.accessToken}`)
+      .send({ currentPassword: PASSWORD, newPassword: 'a brand new password' })
+      .expect(204);
     await request(url).post('/auth/logout').set('Authorization', `Bearer ${a.accessToken}`).expect(204);
     // two-factor sign-in: the TOTP secret, the recovery codes and the mfaToken
     const c = await register(url);
-    const setup = (await request(url).post('/auth/2fa/setup').set('Authorization', `Bearer ${c.accessToken}`).expect(200)).body as { secret: string; otpauthUrl: string };
+    const setup = (await request(url).post('/auth/2fa/setup').set('Authorization', `Bearer ${c.accessToken}`).expect(200)).body as {
+      secret: string;
+      otpauthUrl: string;
+    };
     const step = timeStep(Date.now());
-    const codes = (await request(url).post('/auth/2fa/enable').set('Authorization', `Bearer ${c.accessToken}`).send({ code: hotp(base32Decode(setup.secret), step) }).expect(200)).body as { recoveryCodes: string[] };
+    const codes = (
+      await request(url)
+        .post('/auth/2fa/enable')
+        .set('Authorization', `Bearer ${c.accessToken}`)
+        .send({ code: hotp(base32Decode(setup.secret), step) })
+        .expect(200)
+    ).body as { recoveryCodes: string[] };
     const mfaToken = (await request(url).post('/auth/login').send({ email: c.user.email, password: PASSWORD }).expect(200)).body.mfaToken as string;
     await request(url).post('/auth/login/2fa').send({ mfaToken, recoveryCode: codes.recoveryCodes[0] }).expect(200);
     secrets.push(setup.secret, setup.otpauthUrl, mfaToken, ...codes.recoveryCodes);
@@ -82,16 +102,25 @@ describe('logs', () => {
 
   it('never contain an API key, its secret or a channel token', async () => {
     // the CLI creates the key in the server's database; the server finds it within a second
-    const created = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'api-key', 'create', 'Log bot'], {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...SECRETS, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', TS_NODE_PROJECT: join(__dirname, '..', 'tsconfig.json') },
-    });
+    const created = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'api-key', 'create', 'Log bot'],
+      {
+        cwd: join(__dirname, '..'),
+        env: { ...process.env, ...SECRETS, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', TS_NODE_PROJECT: join(__dirname, '..', 'tsconfig.json') },
+      },
+    );
     const key = created.stdout.trim();
     const auth = { Authorization: `Bearer ${key}` };
     for (let i = 0; i < 40 && (await request(url).get('/api/v1/stats').set(auth)).status !== 200; i++) await sleep(50);
     const user = await register(url);
-    const channelToken = (await request(url).post('/api/v1/channels/private:logs/tokens').set(auth).send({ userId: user.user.id }).expect(201)).body.token as string;
-    await request(url).post('/api/v1/channels/private:logs/publications').set(auth).send({ data: { n: 1 } }).expect(201);
+    const channelToken = (await request(url).post('/api/v1/channels/private:logs/tokens').set(auth).send({ userId: user.user.id }).expect(201)).body
+      .token as string;
+    await request(url)
+      .post('/api/v1/channels/private:logs/publications')
+      .set(auth)
+      .send({ data: { n: 1 } })
+      .expect(201);
     await request(url).post('/api/v1/rooms/logs/messages').set(auth).send({ body: 'bot says hi' }).expect(201);
     await request(url).get('/api/v1/stats').set('Authorization', `Bearer ${key}x`).expect(401);
     const socket = await connect(url, '/live', { token: user.accessToken });

@@ -37,9 +37,15 @@ describe.each(DATABASES)('mail flows through the outbox on $name', ({ url: datab
     await request(t.url).post('/auth/verify-email/resend').set(bearer(a)).expect(202);
     const mails = await outboxMails(outbox, a.user.email, 2);
     expect(mails).toHaveLength(2);
-    await request(t.url).post('/auth/verify-email').send({ token: linkToken(first, 'verify-email') }).expect(400);
+    await request(t.url)
+      .post('/auth/verify-email')
+      .send({ token: linkToken(first, 'verify-email') })
+      .expect(400);
     const latest = linkToken(mails[1], 'verify-email');
-    await t.app.get(DataSource).getRepository(EmailTokenEntity).update({ userId: a.user.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await t.app
+      .get(DataSource)
+      .getRepository(EmailTokenEntity)
+      .update({ userId: a.user.id }, { expiresAt: new Date(Date.now() - 1000) });
     await request(t.url).post('/auth/verify-email').send({ token: latest }).expect(400);
   });
 
@@ -79,7 +85,10 @@ describe('REQUIRE_EMAIL_VERIFICATION=true', () => {
     expect(blocked.body).toMatchObject({ statusCode: 403, error: 'Forbidden', message: expect.stringMatching(/verify/i) });
     await request(t.url).patch('/auth/password').set(bearer(a)).send({ currentPassword: 'x', newPassword: 'whatever it is' }).expect(403);
     const [mail] = await outboxMails(outbox, a.user.email);
-    await request(t.url).post('/auth/verify-email').send({ token: linkToken(mail, 'verify-email') }).expect(204);
+    await request(t.url)
+      .post('/auth/verify-email')
+      .send({ token: linkToken(mail, 'verify-email') })
+      .expect(204);
     await request(t.url).get('/rooms/general/messages').set(bearer(a)).expect(200);
   });
 });
@@ -117,6 +126,9 @@ describe('mail over real SMTP', () => {
     for (let i = 0; i < 60 && received.length === 0; i++) await sleep(50);
     expect(received).toHaveLength(1);
     expect(received[0].to).toEqual([a.user.email]);
-    await request(t.url).post('/auth/verify-email').send({ token: linkToken(received[0].raw, 'verify-email') }).expect(204);
+    await request(t.url)
+      .post('/auth/verify-email')
+      .send({ token: linkToken(received[0].raw, 'verify-email') })
+      .expect(204);
   });
 });

@@ -134,7 +134,9 @@ const bearer = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` })
     data(await emitAck(b, 'reaction:add', { id: sent.id, emoji: '🛰️' }));
     await expect(reacted).resolves.toMatchObject({ reactions: [{ emoji: '🛰️', userIds: [bob.user.id] }] });
     // the same message changed on both nodes at once: no change is lost
-    await Promise.all([emitAck(a, 'reaction:add', { id: sent.id, emoji: 'a' }), emitAck(b, 'reaction:add', { id: sent.id, emoji: 'b' })].map((p) => p.then(data)));
+    await Promise.all(
+      [emitAck(a, 'reaction:add', { id: sent.id, emoji: 'a' }), emitAck(b, 'reaction:add', { id: sent.id, emoji: 'b' })].map((p) => p.then(data)),
+    );
     const [stored] = (await api(node2.url, bob).get(`/rooms/${room}/messages`).expect(200)).body.messages as Message[];
     expect(stored.reactions.map((r) => r.emoji).sort()).toEqual(['a', 'b', '🛰️'].sort());
     const bobOnNode1 = await connect(node1.url, '/chat', { token: (await login(node1.url, bob.user.email)).accessToken });

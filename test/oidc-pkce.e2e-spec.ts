@@ -35,7 +35,10 @@ describe('signing in with the external provider: authorization code + PKCE (exam
 
   it('gets an access token Parley accepts on REST and on sockets, and refreshes it', async () => {
     const storage = memoryStorage();
-    const signIn = new PkceSignIn({ issuer: provider.issuer, clientId: 'parley-demo', redirectUri: REDIRECT, resource: AUDIENCE, scope: 'chat' }, storage);
+    const signIn = new PkceSignIn(
+      { issuer: provider.issuer, clientId: 'parley-demo', redirectUri: REDIRECT, resource: AUDIENCE, scope: 'chat' },
+      storage,
+    );
     const authorizationUrl = new URL(await signIn.start());
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizationUrl.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);

@@ -26,7 +26,11 @@ const hs256 = (header: object, payload: object, secret: string) => {
 };
 
 const CLIENTS = [
-  { client_id: 'alice', alg: 'RS256' as const, claims: { name: 'Alice Liddell', email: 'Alice@Wonder.test', email_verified: true, realm_access: { roles: ['admin', 'user'] } } },
+  {
+    client_id: 'alice',
+    alg: 'RS256' as const,
+    claims: { name: 'Alice Liddell', email: 'Alice@Wonder.test', email_verified: true, realm_access: { roles: ['admin', 'user'] } },
+  },
   { client_id: 'bob', alg: 'ES256' as const, claims: { preferred_username: 'bob', email: 'bob@builder.test', email_verified: false } },
   { client_id: 'carol', alg: 'PS256' as const, claims: { name: 'Carol', email: 'taken@local.test', email_verified: true } },
   { client_id: 'erin', alg: 'EdDSA' as const, claims: { name: 'Erin', realm_access: { roles: 'admin' } } },
@@ -101,7 +105,9 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
     const carol = (await me(await provider.token('carol')).expect(200)).body;
     expect(carol.id).not.toBe(local.user.id);
     expect(carol).toMatchObject({ displayName: 'Carol', email: null });
-    await me(local.accessToken).expect(200).expect((res) => expect(res.body).toMatchObject({ id: local.user.id, email: 'taken@local.test' }));
+    await me(local.accessToken)
+      .expect(200)
+      .expect((res) => expect(res.body).toMatchObject({ id: local.user.id, email: 'taken@local.test' }));
     // the external user has no password to sign in with
     await request(t.url).post('/auth/login').send({ email: 'taken@local.test', password: 'correct horse battery' }).expect(200);
   });
@@ -203,14 +209,22 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
 
     const cases: Array<[string, () => string, 'TOKEN_INVALID' | 'TOKEN_EXPIRED']> = [
       ['alg none', () => unsigned({ alg: 'none', typ: 'at+jwt', kid: key('RS256').kid }, claims), 'TOKEN_INVALID'],
-      ['HS256 signed with the provider’s public key', () => hs256({ alg: 'HS256', typ: 'at+jwt', kid: key('RS256').kid }, claims, publicPemOf(key('RS256'))), 'TOKEN_INVALID'],
+      [
+        'HS256 signed with the provider’s public key',
+        () => hs256({ alg: 'HS256', typ: 'at+jwt', kid: key('RS256').kid }, claims, publicPemOf(key('RS256'))),
+        'TOKEN_INVALID',
+      ],
       ['a jku header pointing elsewhere', () => forge(claims, strangerKey(), { jku: `${trap.url}/jku.json` }), 'TOKEN_INVALID'],
       ['a jku header with a known kid', () => forge(claims, key('RS256'), { jku: `${trap.url}/jku-known.json` }), 'TOKEN_INVALID'],
       ['an x5u header pointing elsewhere', () => forge(claims, strangerKey(), { x5u: `${trap.url}/x5u.pem` }), 'TOKEN_INVALID'],
-      ['an embedded jwk header', () => {
-        const stranger = strangerKey();
-        return forge(claims, stranger, { jwk: { kty: stranger.kty, n: stranger.n, e: stranger.e } });
-      }, 'TOKEN_INVALID'],
+      [
+        'an embedded jwk header',
+        () => {
+          const stranger = strangerKey();
+          return forge(claims, stranger, { jwk: { kty: stranger.kty, n: stranger.n, e: stranger.e } });
+        },
+        'TOKEN_INVALID',
+      ],
       ['an unknown kid', () => forge(claims, strangerKey()), 'TOKEN_INVALID'],
       ['no kid', () => forge(claims, key('RS256'), { kid: undefined }), 'TOKEN_INVALID'],
       ['a kid of another algorithm’s key', () => forge(claims, { ...key('RS256'), kid: key('PS256').kid }), 'TOKEN_INVALID'],
@@ -220,10 +234,14 @@ describe.each(DATABASES)('an external OpenID provider on $name', ({ url: databas
       ['expired', () => forge({ ...claims, exp: now() - 1 }, key('ES256')), 'TOKEN_EXPIRED'],
       ['not yet valid', () => forge({ ...claims, nbf: now() + 60 }, key('RS256')), 'TOKEN_INVALID'],
       ['no exp', () => forge({ ...claims, exp: undefined }, key('RS256')), 'TOKEN_INVALID'],
-      ['a tampered payload', () => {
-        const [h, , s] = forge(claims, key('RS256')).split('.');
-        return [h, Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url'), s].join('.');
-      }, 'TOKEN_INVALID'],
+      [
+        'a tampered payload',
+        () => {
+          const [h, , s] = forge(claims, key('RS256')).split('.');
+          return [h, Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url'), s].join('.');
+        },
+        'TOKEN_INVALID',
+      ],
     ];
 
     it.each(cases)('refuses %s: 401 on REST, the code at the handshake, nothing fetched from the token', async (_, make, code) => {
@@ -278,7 +296,9 @@ describe('a provider whose JWKS never answers', () => {
 
   it('refuses tokens within the fetch timeout instead of hanging', async () => {
     silent = await startSilentServer();
-    t = await startApp(testEnv(await DATABASES[0].url(), { OIDC_ISSUER: 'https://id.example.test', OIDC_AUDIENCE: AUDIENCE, OIDC_JWKS_URL: `${silent.url}/jwks` }));
+    t = await startApp(
+      testEnv(await DATABASES[0].url(), { OIDC_ISSUER: 'https://id.example.test', OIDC_AUDIENCE: AUDIENCE, OIDC_JWKS_URL: `${silent.url}/jwks` }),
+    );
     const stranger = strangerKey();
     const token = forge({ iss: 'https://id.example.test', aud: AUDIENCE, sub: 'someone', exp: now() + 60 }, stranger);
     const started = Date.now();

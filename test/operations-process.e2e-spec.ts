@@ -53,7 +53,9 @@ describe('SIGTERM drain', () => {
     servers.push(server);
     const user = await register(server.url);
     const socket = await connect(server.url, '/chat', { token: user.accessToken });
-    const disconnected = new Promise<{ reason: string; at: number }>((resolve) => socket.once('disconnect', (reason) => resolve({ reason, at: Date.now() })));
+    const disconnected = new Promise<{ reason: string; at: number }>((resolve) =>
+      socket.once('disconnect', (reason) => resolve({ reason, at: Date.now() })),
+    );
 
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
@@ -90,7 +92,10 @@ describe('start-up', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     const fatal = lines.filter((line) => line.level === 60);
     expect(fatal).toEqual([
-      expect.objectContaining({ unreachable: 'the database', msg: expect.stringMatching(/^Parley failed to start: the database unreachable: gave up after \d+ attempts in 5\.\d s/) }),
+      expect.objectContaining({
+        unreachable: 'the database',
+        msg: expect.stringMatching(/^Parley failed to start: the database unreachable: gave up after \d+ attempts in 5\.\d s/),
+      }),
     ]);
     // Nothing but JSON lines in production.
     expect(server.output().trim().split('\n').length).toBe(lines.length);
@@ -104,7 +109,9 @@ describe('start-up', () => {
     servers.push(server);
     expect(await server.exited).toBe(1);
     const fatal = logLines(server).filter((line) => line.level === 60);
-    expect(fatal).toEqual([expect.objectContaining({ unreachable: 'Redis', msg: expect.stringMatching(/^Parley failed to start: Redis unreachable/) })]);
+    expect(fatal).toEqual([
+      expect.objectContaining({ unreachable: 'Redis', msg: expect.stringMatching(/^Parley failed to start: Redis unreachable/) }),
+    ]);
   }, 40_000);
 
   it('a configuration error in production is one JSON line, naming the variable', async () => {
@@ -113,7 +120,10 @@ describe('start-up', () => {
     expect(await server.exited).toBe(1);
     const output = server.output().trim();
     expect(output.split('\n')).toHaveLength(1);
-    expect(JSON.parse(output)).toMatchObject({ level: 60, msg: expect.stringMatching(/^Parley failed to start: Invalid configuration:\n {2}STARTUP_TIMEOUT: /) });
+    expect(JSON.parse(output)).toMatchObject({
+      level: 60,
+      msg: expect.stringMatching(/^Parley failed to start: Invalid configuration:\n {2}STARTUP_TIMEOUT: /),
+    });
   }, 30_000);
 });
 
@@ -152,7 +162,13 @@ describe('request log (NODE_ENV=production, LOG_LEVEL=info)', () => {
     });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
     socket.close();
-    const refused = io(`${server.url}/chat`, { auth: { token: 'bogus' }, extraHeaders: { 'X-Request-Id': 'socket-2' }, transports: ['polling'], reconnection: false, forceNew: true });
+    const refused = io(`${server.url}/chat`, {
+      auth: { token: 'bogus' },
+      extraHeaders: { 'X-Request-Id': 'socket-2' },
+      transports: ['polling'],
+      reconnection: false,
+      forceNew: true,
+    });
     await new Promise<void>((resolve) => refused.once('connect_error', () => resolve()));
     refused.close();
 

@@ -37,48 +37,56 @@ describe('probes', () => {
       await request(t.url).get('/health/live').expect(200);
     }));
 
-  (mysql ? it : it.skip)('ready answers 503 naming the database while it is cut, parley_database_up is 0; live stays 200', async () => {
-    const target = new URL(await mysql!.url());
-    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 3306));
-    try {
-      await withApp({ DATABASE_URL: proxy.rewrite(target.toString()) }, async (t) => {
-        await request(t.url).get('/health/ready').expect(200);
-        expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 1$/m);
-        proxy.cut();
-        const down = await request(t.url).get('/health/ready').expect(503);
-        expect(down.body).toMatchObject({ message: expect.stringContaining('database'), details: { database: { status: 'down' } } });
-        expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 0$/m);
-        await request(t.url).get('/health/live').expect(200);
+  (mysql ? it : it.skip)(
+    'ready answers 503 naming the database while it is cut, parley_database_up is 0; live stays 200',
+    async () => {
+      const target = new URL(await mysql!.url());
+      const proxy = await TcpProxy.start(target.hostname, Number(target.port || 3306));
+      try {
+        await withApp({ DATABASE_URL: proxy.rewrite(target.toString()) }, async (t) => {
+          await request(t.url).get('/health/ready').expect(200);
+          expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 1$/m);
+          proxy.cut();
+          const down = await request(t.url).get('/health/ready').expect(503);
+          expect(down.body).toMatchObject({ message: expect.stringContaining('database'), details: { database: { status: 'down' } } });
+          expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_database_up 0$/m);
+          await request(t.url).get('/health/live').expect(200);
+          proxy.restore();
+        });
+      } finally {
         proxy.restore();
-      });
-    } finally {
-      proxy.restore();
-      await proxy.close();
-    }
-  }, 30_000);
+        await proxy.close();
+      }
+    },
+    30_000,
+  );
 
-  (REDIS ? it : it.skip)('ready answers 503 naming Redis while it is cut; live stays 200', async () => {
-    const redis = new URL(REDIS as string);
-    const proxy = await TcpProxy.start(redis.hostname, Number(redis.port || 6379));
-    try {
-      await withApp({ REDIS_URL: proxy.rewrite(REDIS as string), REDIS_KEY_PREFIX: `parley-ops-${process.pid}:` }, async (t) => {
-        await request(t.url).get('/health/ready').expect(200);
-        proxy.cut();
-        const down = await request(t.url).get('/health/ready').expect(503);
-        expect(down.body).toMatchObject({ message: expect.stringContaining('redis'), details: { redis: { status: 'down' } } });
-        await request(t.url).get('/health/live').expect(200);
+  (REDIS ? it : it.skip)(
+    'ready answers 503 naming Redis while it is cut; live stays 200',
+    async () => {
+      const redis = new URL(REDIS as string);
+      const proxy = await TcpProxy.start(redis.hostname, Number(redis.port || 6379));
+      try {
+        await withApp({ REDIS_URL: proxy.rewrite(REDIS as string), REDIS_KEY_PREFIX: `parley-ops-${process.pid}:` }, async (t) => {
+          await request(t.url).get('/health/ready').expect(200);
+          proxy.cut();
+          const down = await request(t.url).get('/health/ready').expect(503);
+          expect(down.body).toMatchObject({ message: expect.stringContaining('redis'), details: { redis: { status: 'down' } } });
+          await request(t.url).get('/health/live').expect(200);
+          proxy.restore();
+          const deadline = Date.now() + 10_000;
+          while ((await request(t.url).get('/health/ready')).status !== 200) {
+            if (Date.now() > deadline) throw new Error('readiness did not recover within 10 s');
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        });
+      } finally {
         proxy.restore();
-        const deadline = Date.now() + 10_000;
-        while ((await request(t.url).get('/health/ready')).status !== 200) {
-          if (Date.now() > deadline) throw new Error('readiness did not recover within 10 s');
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      });
-    } finally {
-      proxy.restore();
-      await proxy.close();
-    }
-  }, 30_000);
+        await proxy.close();
+      }
+    },
+    30_000,
+  );
 });
 
 describe('request ids', () => {
@@ -100,7 +108,11 @@ describe('request ids', () => {
         await request(t.url).get('/health/live').expect(200),
         await request(t.url).get('/nothing-here').expect(404),
         await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send('{"email": ').expect(400),
-        await request(t.url).post('/auth/login').set('Content-Type', 'application/json').send(`{"x":"${'a'.repeat(200_000)}"}`).expect(413),
+        await request(t.url)
+          .post('/auth/login')
+          .set('Content-Type', 'application/json')
+          .send(`{"x":"${'a'.repeat(200_000)}"}`)
+          .expect(413),
         await request(t.url).get('/rooms/%E0%A4%A/messages').expect(400),
       ];
       for (const res of answers) {
@@ -126,7 +138,8 @@ describe('/metrics', () => {
   (REDIS ? it : it.skip)('has parley_redis_up with REDIS_URL', () =>
     withApp({ REDIS_URL: REDIS as string, REDIS_KEY_PREFIX: `parley-ops-${process.pid}:` }, async (t) => {
       expect((await request(t.url).get('/metrics').expect(200)).text).toMatch(/^parley_redis_up 1$/m);
-    }));
+    }),
+  );
 
   it('with METRICS_TOKEN: 401 without it or with another, 200 with it as a bearer token', () =>
     withApp({ METRICS_TOKEN: TOKEN }, async (t) => {

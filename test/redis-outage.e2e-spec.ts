@@ -70,7 +70,12 @@ async function until(what: string, check: () => Promise<boolean>, limitMs: numbe
     proxy.restore();
     await until('readiness did not recover', async () => (await request(near.url).get('/health/ready')).status === 200, 10_000);
     await sleep(2000); // anything still on its way
-    return { ids, liveDuringOutage, liveAfter: ids.filter((id) => seen.has(id)).length, latestMs: Math.max(0, ...[...seen.values()].map((t) => t - restoredAt)) };
+    return {
+      ids,
+      liveDuringOutage,
+      liveAfter: ids.filter((id) => seen.has(id)).length,
+      latestMs: Math.max(0, ...[...seen.values()].map((t) => t - restoredAt)),
+    };
   }
 
   it.each(['stall', 'cut'] as const)(
@@ -89,7 +94,9 @@ async function until(what: string, check: () => Promise<boolean>, limitMs: numbe
       const since = await warmUp;
 
       const result = await sendThrough(fault, a, b, room);
-      console.info(`Redis ${fault} ${OUTAGE_MS} ms: ${result.liveAfter}/${COUNT} reached the far node live (${result.liveDuringOutage} during the outage, the last ${result.latestMs} ms after repair)`);
+      console.info(
+        `Redis ${fault} ${OUTAGE_MS} ms: ${result.liveAfter}/${COUNT} reached the far node live (${result.liveDuringOutage} during the outage, the last ${result.latestMs} ms after repair)`,
+      );
       expect(result.liveDuringOutage).toBe(0);
       if (fault === 'stall') {
         // Held bytes are forwarded when the link resumes: every publish reaches Redis, late.

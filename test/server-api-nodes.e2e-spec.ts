@@ -29,7 +29,12 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
 
   beforeAll(async () => {
     const databaseUrl = await mysql!.url();
-    env = testEnv(databaseUrl, { REDIS_URL: REDIS, REDIS_KEY_PREFIX: `parley-api-${process.pid}-${Date.now().toString(36)}:`, WS_RATE_LIMIT: '1000/1s', API_RATE_LIMIT: '1000/1s' });
+    env = testEnv(databaseUrl, {
+      REDIS_URL: REDIS,
+      REDIS_KEY_PREFIX: `parley-api-${process.pid}-${Date.now().toString(36)}:`,
+      WS_RATE_LIMIT: '1000/1s',
+      API_RATE_LIMIT: '1000/1s',
+    });
     node1 = await startApp({ ...env, NODE_ID: 'node-1' });
     node2 = await startApp({ ...env, NODE_ID: 'node-2' });
   });
@@ -60,7 +65,12 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     onNode1.on('publication', (p: Publication) => seen1.push(p.offset));
     // concurrently through both nodes: every offset handed out once
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => request(i % 2 ? node2.url : node1.url).post('/api/v1/channels/public:cluster/publications').set(auth(key)).send({ data: i })),
+      Array.from({ length: 20 }, (_, i) =>
+        request(i % 2 ? node2.url : node1.url)
+          .post('/api/v1/channels/public:cluster/publications')
+          .set(auth(key))
+          .send({ data: i }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
     expect(answers.map((a) => a.body.offset as number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -69,11 +79,20 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     expect([...seen1].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     // history is shared: a subscriber on the other node recovers what it missed
     const late = await connect(node2.url, '/live', { token: alice.accessToken });
-    const ack = await emitAck<{ publications: Publication[]; recovered: boolean; offset: number }>(late, 'channel:subscribe', { channel: 'public:cluster', since: 15 });
+    const ack = await emitAck<{ publications: Publication[]; recovered: boolean; offset: number }>(late, 'channel:subscribe', {
+      channel: 'public:cluster',
+      since: 15,
+    });
     expect(ack.ok && [ack.data.offset, ack.data.recovered, ack.data.publications.map((p) => p.offset)]).toEqual([20, true, [16, 17, 18, 19, 20]]);
     // an idempotency key used on one node holds on the other
-    const first = await request(node1.url).post('/api/v1/channels/public:cluster/publications').set(auth(key)).send({ data: 'x', idempotencyKey: 'once' });
-    const again = await request(node2.url).post('/api/v1/channels/public:cluster/publications').set(auth(key)).send({ data: 'y', idempotencyKey: 'once' });
+    const first = await request(node1.url)
+      .post('/api/v1/channels/public:cluster/publications')
+      .set(auth(key))
+      .send({ data: 'x', idempotencyKey: 'once' });
+    const again = await request(node2.url)
+      .post('/api/v1/channels/public:cluster/publications')
+      .set(auth(key))
+      .send({ data: 'y', idempotencyKey: 'once' });
     expect([first.status, again.status, again.body.offset]).toEqual([201, 200, first.body.offset]);
   });
 
@@ -84,13 +103,21 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     const live = await connect(node2.url, '/live', { token: bob.accessToken });
     await emitAck(chat, 'room:join', { room: 'cluster-bots' });
     const arrived = nextEvent<{ id: string; sender: unknown }>(chat, 'message:new');
-    const posted = await request(node1.url).post('/api/v1/rooms/cluster-bots/messages').set(auth(key)).send({ body: 'hello from node 1' }).expect(201);
+    const posted = await request(node1.url)
+      .post('/api/v1/rooms/cluster-bots/messages')
+      .set(auth(key))
+      .send({ body: 'hello from node 1' })
+      .expect(201);
     await expect(arrived).resolves.toMatchObject({ id: posted.body.id, sender: { id: `bot:${id}`, displayName: 'Cluster bot' } });
     const deleted = nextEvent(chat, 'message:deleted');
     await request(node2.url).delete(`/api/v1/rooms/cluster-bots/messages/${posted.body.id}`).set(auth(key)).expect(204);
     await expect(deleted).resolves.toEqual({ room: 'cluster-bots', id: posted.body.id });
     const notes = [nextEvent(chat, 'notification'), nextEvent(live, 'notification')];
-    await request(node1.url).post(`/api/v1/users/${bob.user.id}/notifications`).set(auth(key)).send({ type: 'ping', data: [1, 2] }).expect(202);
+    await request(node1.url)
+      .post(`/api/v1/users/${bob.user.id}/notifications`)
+      .set(auth(key))
+      .send({ type: 'ping', data: [1, 2] })
+      .expect(202);
     for (const note of notes) await expect(note).resolves.toMatchObject({ type: 'ping', data: [1, 2] });
   });
 
@@ -110,7 +137,17 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     const revoked = nextEvent(socket, 'session:revoked', 1000);
     await request(node1.url).put(`/api/v1/users/${carol.user.id}/block`).set(auth(key)).send({ reason: 'abuse' }).expect(204);
     await expect(revoked).resolves.toEqual({ reason: 'blocked' });
-    expect(await within(1000, async () => (await request(node2.url).get('/auth/me').set({ Authorization: `Bearer ${carol.accessToken}` })).status === 401)).toBeLessThan(1000);
+    expect(
+      await within(
+        1000,
+        async () =>
+          (
+            await request(node2.url)
+              .get('/auth/me')
+              .set({ Authorization: `Bearer ${carol.accessToken}` })
+          ).status === 401,
+      ),
+    ).toBeLessThan(1000);
     expect((await refusal(connect(node2.url, '/live', { token: carol.accessToken }))).data?.code).toBe('SESSION_REVOKED');
     const refused = await request(node2.url).post('/auth/login').send({ email: carol.user.email, password: 'correct horse battery' }).expect(401);
     expect(refused.body.message).toBe('Account blocked');
@@ -124,14 +161,24 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<number
     const stats = await request(node2.url).get('/api/v1/stats').set(auth(key)).expect(200);
     expect(stats.body.nodes.map((n: { node: string }) => n.node).sort()).toEqual(['node-1', 'node-2']);
     const fresh = await node1.apiKey('Limited', ['read']);
-    const limited = [await startApp({ ...env, NODE_ID: 'node-3', API_RATE_LIMIT: '4/10s' }), await startApp({ ...env, NODE_ID: 'node-4', API_RATE_LIMIT: '4/10s' })];
+    const limited = [
+      await startApp({ ...env, NODE_ID: 'node-3', API_RATE_LIMIT: '4/10s' }),
+      await startApp({ ...env, NODE_ID: 'node-4', API_RATE_LIMIT: '4/10s' }),
+    ];
     try {
       // counted in Redis once each node has its connection (before that, or in an outage, per node)
       for (const node of limited) {
         expect(await within(5000, async () => node.app.get(RedisService).available)).toBeLessThan(5000);
       }
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await request(limited[i % 2].url).get('/api/v1/rooms/x/presence').set(auth(fresh.key))).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push(
+          (
+            await request(limited[i % 2].url)
+              .get('/api/v1/rooms/x/presence')
+              .set(auth(fresh.key))
+          ).status,
+        );
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     } finally {
       for (const node of limited) await node.close();

@@ -26,7 +26,12 @@ describe('server API blocks of external users', () => {
     const { key } = await t.apiKey('Safety', ['users']);
     const chat = await connect(t.url, '/chat', { token });
     const live = await connect(t.url, '/live', { token });
-    const ended = [nextEvent(chat, 'session:revoked'), nextEvent(live, 'session:revoked'), nextEvent(chat, 'disconnect'), nextEvent(live, 'disconnect')];
+    const ended = [
+      nextEvent(chat, 'session:revoked'),
+      nextEvent(live, 'session:revoked'),
+      nextEvent(chat, 'disconnect'),
+      nextEvent(live, 'disconnect'),
+    ];
     await request(t.url).put(`/api/v1/users/${me.id}/block`).set('Authorization', `Bearer ${key}`).send({ reason: 'fraud' }).expect(204);
     const [onChat, onLive] = await Promise.all(ended);
     expect([onChat, onLive]).toEqual([{ reason: 'blocked' }, { reason: 'blocked' }]);

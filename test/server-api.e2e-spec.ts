@@ -51,9 +51,17 @@ describe('server API: keys, scopes and limits', () => {
     const routes: Array<{ scope: ApiKeyScope; call: (key: string) => request.Test; ok: number }> = [
       { scope: 'messages', call: (k) => request(url).post('/api/v1/rooms/scopes/messages').set(auth(k)).send({ body: 'hi' }), ok: 201 },
       { scope: 'messages', call: (k) => request(url).delete('/api/v1/rooms/scopes/messages/01HZZZZZZZZZZZZZZZZZZZZZZZ').set(auth(k)), ok: 404 },
-      { scope: 'notify', call: (k) => request(url).post(`/api/v1/users/${user.user.id}/notifications`).set(auth(k)).send({ type: 'x', data: 1 }), ok: 202 },
+      {
+        scope: 'notify',
+        call: (k) => request(url).post(`/api/v1/users/${user.user.id}/notifications`).set(auth(k)).send({ type: 'x', data: 1 }),
+        ok: 202,
+      },
       { scope: 'notify', call: (k) => request(url).post('/api/v1/channels/public:scopes/publications').set(auth(k)).send({ data: 1 }), ok: 201 },
-      { scope: 'notify', call: (k) => request(url).post('/api/v1/channels/private:scopes/tokens').set(auth(k)).send({ userId: user.user.id }), ok: 201 },
+      {
+        scope: 'notify',
+        call: (k) => request(url).post('/api/v1/channels/private:scopes/tokens').set(auth(k)).send({ userId: user.user.id }),
+        ok: 201,
+      },
       { scope: 'users', call: (k) => request(url).put(`/api/v1/users/${user.user.id}/role`).set(auth(k)).send({ role: 'user' }), ok: 200 },
       { scope: 'users', call: (k) => request(url).delete(`/api/v1/users/${user.user.id}/block`).set(auth(k)), ok: 204 },
       { scope: 'users', call: (k) => request(url).put('/api/v1/users/01HZZZZZZZZZZZZZZZZZZZZZZZ/block').set(auth(k)).send({}), ok: 404 },
@@ -81,14 +89,26 @@ describe('server API: keys, scopes and limits', () => {
     const { key } = await suite.t.apiKey();
     const big = 'é'.repeat(8192); // 8192 characters, 16386 bytes as JSON
     await request(url).post(`/api/v1/users/${user.user.id}/notifications`).set(auth(key)).send({ type: 'big', data: big }).expect(400);
-    await request(url).post(`/api/v1/users/${user.user.id}/notifications`).set(auth(key)).send({ type: 'big', data: 'é'.repeat(8000) }).expect(202);
+    await request(url)
+      .post(`/api/v1/users/${user.user.id}/notifications`)
+      .set(auth(key))
+      .send({ type: 'big', data: 'é'.repeat(8000) })
+      .expect(202);
     await request(url).post(`/api/v1/users/${user.user.id}/notifications`).set(auth(key)).send({ type: 'Bad Type', data: 1 }).expect(400);
-    await request(url).post('/api/v1/channels/public:big/publications').set(auth(key)).send({ data: { v: big } }).expect(400);
+    await request(url)
+      .post('/api/v1/channels/public:big/publications')
+      .set(auth(key))
+      .send({ data: { v: big } })
+      .expect(400);
     await request(url).post('/api/v1/channels/secret:big/publications').set(auth(key)).send({ data: 1 }).expect(400);
     await request(url).post('/api/v1/channels/public:b%20ig/publications').set(auth(key)).send({ data: 1 }).expect(400);
     await request(url).post('/api/v1/channels/public:big/publications').set(auth(key)).send({ data: 1, extra: true }).expect(400);
     await request(url).post('/api/v1/rooms/Bad Room/messages').set(auth(key)).send({ body: 'x' }).expect(400);
-    await request(url).post('/api/v1/rooms/big/messages').set(auth(key)).send({ body: 'x'.repeat(4001) }).expect(400);
+    await request(url)
+      .post('/api/v1/rooms/big/messages')
+      .set(auth(key))
+      .send({ body: 'x'.repeat(4001) })
+      .expect(400);
     const channel = await request(url).post('/api/v1/channels/public:big/publications').set(auth(key)).send({ data: 1 }).expect(201);
     expect(channel.body).toEqual({ channel: 'public:big', offset: 1 });
     const history = await request(url).get('/api/v1/rooms/big/messages').set(auth(key)).expect(200);
@@ -140,7 +160,11 @@ describe('server API: messages, notifications, blocks, roles', () => {
     const sender = { id: `bot:${id}`, displayName: 'Weather bot' };
     expect(first.body).toMatchObject({ room: 'bots', body: 'Sunny', sender, clientMsgId: 'w-1', deletedAt: null });
     await expect(live).resolves.toMatchObject({ id: first.body.id, sender });
-    const repeat = await request(url).post('/api/v1/rooms/bots/messages').set(auth(key)).send({ body: 'Sunny again', clientMsgId: 'w-1' }).expect(200);
+    const repeat = await request(url)
+      .post('/api/v1/rooms/bots/messages')
+      .set(auth(key))
+      .send({ body: 'Sunny again', clientMsgId: 'w-1' })
+      .expect(200);
     expect(repeat.body).toEqual(first.body);
     // the same clientMsgId from another key is another message
     const other = await suite.t.apiKey('Other bot', ['messages']);
@@ -153,7 +177,10 @@ describe('server API: messages, notifications, blocks, roles', () => {
       ['Rain', { id: `bot:${other.id}`, displayName: 'Other bot' }],
     ]);
     expect(joined.ok && hello.ok).toBe(true);
-    const resumed = await emitAck<{ history: Array<{ sender: unknown }> }>(socket, 'room:join', { room: 'bots', since: hello.ok ? hello.data.id : '' });
+    const resumed = await emitAck<{ history: Array<{ sender: unknown }> }>(socket, 'room:join', {
+      room: 'bots',
+      since: hello.ok ? hello.data.id : '',
+    });
     expect(resumed.ok && resumed.data.history.map((m) => m.sender)).toEqual([sender, { id: `bot:${other.id}`, displayName: 'Other bot' }]);
   });
 
@@ -170,7 +197,9 @@ describe('server API: messages, notifications, blocks, roles', () => {
     await request(url).delete(`/api/v1/rooms/moderated/messages/${id}`).set(auth(key)).expect(204);
     await expect(deleted).resolves.toEqual({ room: 'moderated', id });
     const page = await request(url).get('/api/v1/rooms/moderated/messages').set(auth(key)).expect(200);
-    expect(page.body.messages).toEqual([expect.objectContaining({ id, body: '', deletedAt: expect.any(String), sender: expect.objectContaining({ id: alice.user.id }) })]);
+    expect(page.body.messages).toEqual([
+      expect.objectContaining({ id, body: '', deletedAt: expect.any(String), sender: expect.objectContaining({ id: alice.user.id }) }),
+    ]);
     await request(url).delete('/api/v1/rooms/moderated/messages/01HZZZZZZZZZZZZZZZZZZZZZZZ').set(auth(key)).expect(404);
     // DM history is readable with the read scope
     const bob = await register(url);
@@ -191,7 +220,11 @@ describe('server API: messages, notifications, blocks, roles', () => {
     const onChat = nextEvent<{ type: string; data: unknown; at: string }>(chat, 'notification');
     const onLive = nextEvent(live, 'notification');
     const notBob = receives(bobs, 'notification', 500);
-    await request(url).post(`/api/v1/users/${alice.user.id}/notifications`).set(auth(key)).send({ type: 'order.shipped', data: { order: 42 } }).expect(202);
+    await request(url)
+      .post(`/api/v1/users/${alice.user.id}/notifications`)
+      .set(auth(key))
+      .send({ type: 'order.shipped', data: { order: 42 } })
+      .expect(202);
     const note = await onChat;
     expect(note).toMatchObject({ type: 'order.shipped', data: { order: 42 } });
     expect(Math.abs(Date.parse(note.at) - Date.now())).toBeLessThan(5000);

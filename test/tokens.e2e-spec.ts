@@ -78,7 +78,10 @@ describe.each(DATABASES)('token checks on $name', ({ url: databaseUrl }) => {
     // The loser's token is spent: reuse, which ends the session. The winner is answered 200 only
     // if its final check ran before that end; either way no token of the session works after.
     const statuses = results.map((r) => r.status).sort();
-    expect([[200, 401], [401, 401]]).toContainEqual(statuses);
+    expect([
+      [200, 401],
+      [401, 401],
+    ]).toContainEqual(statuses);
     const winner = results.find((r) => r.status === 200);
     if (winner) await request(t.url).post('/auth/refresh').send({ refreshToken: winner.body.refreshToken }).expect(401);
     await request(t.url).get('/auth/me').set('Authorization', `Bearer ${b.accessToken}`).expect(401);

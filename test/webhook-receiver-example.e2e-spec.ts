@@ -31,10 +31,16 @@ describe('the webhook receiver example', () => {
     child.kill();
   });
 
-  const post = (body: string, signature: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'parley-signature': signature }, body }).then((r) => r.status);
+  const post = (body: string, signature: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'parley-signature': signature }, body }).then((r) => r.status);
 
   it('refuses a bad signature, a tampered body and a t more than 5 minutes off; handles a repeated id once', async () => {
-    const body = JSON.stringify({ id: 'evt-1', type: 'user.online', at: new Date().toISOString(), data: { user: { id: 'u1', displayName: 'Once Only' } } });
+    const body = JSON.stringify({
+      id: 'evt-1',
+      type: 'user.online',
+      at: new Date().toISOString(),
+      data: { user: { id: 'u1', displayName: 'Once Only' } },
+    });
     expect(await post(body, 't=1,v1=00')).toBe(401);
     expect(await post(body.replace('Once', 'Twice'), sign(body))).toBe(401);
     expect(await post(body, sign(body, Math.floor(Date.now() / 1000) - 301))).toBe(401);

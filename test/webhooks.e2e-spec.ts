@@ -82,7 +82,10 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
   });
 
   it('retries a 500, a redirect (not followed) and an answer slower than 5 s, then delivers, counting every attempt', async () => {
-    const before = { delivered: await metric(t.url, 'parley_webhooks_total{outcome="delivered"}'), failed: await metric(t.url, 'parley_webhooks_total{outcome="failed"}') };
+    const before = {
+      delivered: await metric(t.url, 'parley_webhooks_total{outcome="delivered"}'),
+      failed: await metric(t.url, 'parley_webhooks_total{outcome="failed"}'),
+    };
     const user = await register(t.url);
     const socket = await connect(t.url, '/chat', { token: user.accessToken });
     await emitAck(socket, 'room:join', { room: 'retries' });
@@ -108,7 +111,9 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     await emitAck(socket, 'room:join', { room: 'drops' });
     receiver.behave = (event) => (event.type === 'message.created' && event.data.message.body === 'never' ? 'error' : 'ok');
     const message = await send(socket, 'drops', 'never');
-    await receiver.waitFor(() => receiver.received.filter((r) => r.event.type === 'message.created' && r.event.data.message.id === message.id).length >= 6);
+    await receiver.waitFor(
+      () => receiver.received.filter((r) => r.event.type === 'message.created' && r.event.data.message.id === message.id).length >= 6,
+    );
     await sleep(800);
     expect(receiver.received.filter((r) => r.event.type === 'message.created' && r.event.data.message.id === message.id)).toHaveLength(6);
     expect(await metric(t.url, 'parley_webhooks_total{outcome="dropped"}')).toBe(dropped + 1);
@@ -131,7 +136,8 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
 
   it('user.online on the first socket, nothing for a reload inside the offline delay, user.offline after it', async () => {
     const carol = await register(t.url, { displayName: 'Carol' });
-    const mine = () => receiver.received.filter((r) => 'user' in r.event.data && r.event.data.user.id === carol.user.id && r.event.type.startsWith('user.'));
+    const mine = () =>
+      receiver.received.filter((r) => 'user' in r.event.data && r.event.data.user.id === carol.user.id && r.event.type.startsWith('user.'));
     const first = await connect(t.url, '/chat', { token: carol.accessToken });
     await receiver.waitFor(() => mine().length === 1);
     expect(mine()[0].event).toMatchObject({ type: 'user.online', data: { user: { id: carol.user.id, displayName: 'Carol' } } });
@@ -162,7 +168,10 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     await receiver.waitFor(() => mine().length >= 1, 5000);
     await sleep(1500);
     expect(mine()).toHaveLength(1);
-    expect(mine()[0].data).toEqual({ message: expect.objectContaining({ id: first.id, body: 'one' }), recipient: { id: erin.user.id, displayName: 'Erin' } });
+    expect(mine()[0].data).toEqual({
+      message: expect.objectContaining({ id: first.id, body: 'one' }),
+      recipient: { id: erin.user.id, displayName: 'Erin' },
+    });
     expect(Date.parse(mine()[0].at) - Date.parse(first.createdAt)).toBeGreaterThanOrEqual(1000);
   }, 15_000);
 
@@ -172,7 +181,11 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     const k = await connect(t.url, '/chat', { token: kim.accessToken });
     const l = await connect(t.url, '/chat', { token: lee.accessToken });
     const read = async (m: Sent) => expect((await emitAck(l, 'room:read', { room: m.room, messageId: m.id })).ok).toBe(true);
-    const unread = () => receiver.of('message.unread').filter((e) => e.data.recipient.id === lee.user.id).map((e) => e.data.message.body);
+    const unread = () =>
+      receiver
+        .of('message.unread')
+        .filter((e) => e.data.recipient.id === lee.user.id)
+        .map((e) => e.data.message.body);
     await dm(k, lee.user.id, 'm1');
     const m2 = await dm(k, lee.user.id, 'm2');
     await receiver.waitFor(() => unread().length === 1, 5000);
@@ -198,26 +211,43 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
   }, 25_000);
 
   it('room.member_added / room.member_removed for every membership change, with its reason', async () => {
-    const [owner, joiner, added, leaver, banned] = await Promise.all(['Olga', 'Joe', 'Ada', 'Lou', 'Ben'].map((displayName) => register(t.url, { displayName })));
+    const [owner, joiner, added, leaver, banned] = await Promise.all(
+      ['Olga', 'Joe', 'Ada', 'Lou', 'Ben'].map((displayName) => register(t.url, { displayName })),
+    );
     const auth = (a: AuthResult) => ({ Authorization: `Bearer ${a.accessToken}` });
     const room = `members-${Date.now().toString(36)}`;
     await request(t.url).post('/rooms').set(auth(owner)).send({ name: room }).expect(201);
     const j = await connect(t.url, '/chat', { token: joiner.accessToken });
     expect((await emitAck(j, 'room:join', { room })).ok).toBe(true);
-    for (const user of [added, leaver, banned]) await request(t.url).put(`/rooms/${room}/members/${user.user.id}`).set(auth(owner)).send({}).expect(200);
+    for (const user of [added, leaver, banned])
+      await request(t.url).put(`/rooms/${room}/members/${user.user.id}`).set(auth(owner)).send({}).expect(200);
     await request(t.url).delete(`/rooms/${room}/members/${leaver.user.id}`).set(auth(leaver)).expect(204);
     await request(t.url).delete(`/rooms/${room}/members/${added.user.id}`).set(auth(owner)).expect(204);
     await request(t.url).put(`/rooms/${room}/bans/${banned.user.id}`).set(auth(owner)).send({}).expect(204);
     await request(t.url).delete(`/rooms/${room}`).set(auth(owner)).expect(204);
     const changes = () =>
       receiver.received
-        .filter((r) => r.answered === 'ok' && (r.event.type === 'room.member_added' || r.event.type === 'room.member_removed') && r.event.data.room === room)
+        .filter(
+          (r) =>
+            r.answered === 'ok' && (r.event.type === 'room.member_added' || r.event.type === 'room.member_removed') && r.event.data.room === room,
+        )
         .map((r) => r.event as Extract<typeof r.event, { type: 'room.member_added' | 'room.member_removed' }>)
         .map((e) => `${e.type === 'room.member_added' ? '+' : '-'}${e.data.user.displayName}:${e.data.reason}`);
     await receiver.waitFor(() => changes().length >= 10);
     await sleep(300);
     expect(changes().sort()).toEqual(
-      ['+Olga:created', '+Joe:joined', '+Ada:added', '+Lou:added', '+Ben:added', '-Lou:left', '-Ada:removed', '-Ben:banned', '-Olga:deleted', '-Joe:deleted'].sort(),
+      [
+        '+Olga:created',
+        '+Joe:joined',
+        '+Ada:added',
+        '+Lou:added',
+        '+Ben:added',
+        '-Lou:left',
+        '-Ada:removed',
+        '-Ben:banned',
+        '-Olga:deleted',
+        '-Joe:deleted',
+      ].sort(),
     );
   });
 
@@ -226,7 +256,12 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     const webhooks = t.app.get(WebhooksService);
     const dataSource = t.app.get(DataSource);
     // the full row, hash included: emit must keep only the UserSummary fields
-    const row = await dataSource.getRepository(UserEntity).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: frank.user.id }).getOneOrFail();
+    const row = await dataSource
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id: frank.user.id })
+      .getOneOrFail();
     expect(row.passwordHash).toMatch(/^\$2/);
     await dataSource
       .transaction(async (manager) => {
@@ -250,9 +285,12 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     await receiver.waitFor(() => receiver.of('user.blocked').some((e) => e.data.user.id === gina.user.id));
     await request(t.url).put('/api/v1/users/01ARZ3NDEKTSV4RRFFQ69G5FAV/block').set('Authorization', `Bearer ${key}`).send({}).expect(404);
     await sleep(300);
-    expect(receiver.of('user.blocked').filter((e) => e.data.user.id === gina.user.id).map((e) => e.data)).toEqual([
-      { user: { id: gina.user.id, displayName: 'Gina' }, reason: 'spam' },
-    ]);
+    expect(
+      receiver
+        .of('user.blocked')
+        .filter((e) => e.data.user.id === gina.user.id)
+        .map((e) => e.data),
+    ).toEqual([{ user: { id: gina.user.id, displayName: 'Gina' }, reason: 'spam' }]);
   });
 
   it('a restart inside the delays loses neither the unread nor the offline, and sends no online/offline pair', async () => {
@@ -260,7 +298,8 @@ describe.each(DATABASES)('webhooks ($name)', ({ url: databaseUrl }) => {
     const hal = await register(t.url, { displayName: 'Hal' });
     const g = await connect(t.url, '/chat', { token: gina.accessToken });
     const h = await connect(t.url, '/chat', { token: hal.accessToken });
-    const about = (id: string) => receiver.received.filter((r) => r.answered === 'ok' && 'user' in r.event.data && r.event.data.user.id === id).map((r) => r.event.type);
+    const about = (id: string) =>
+      receiver.received.filter((r) => r.answered === 'ok' && 'user' in r.event.data && r.event.data.user.id === id).map((r) => r.event.type);
     await receiver.waitFor(() => about(gina.user.id).length === 1 && about(hal.user.id).length === 1);
     const message = await dm(g, hal.user.id, 'are you there?');
     void h;
@@ -332,7 +371,10 @@ const mysql = DATABASES.find((d) => d.name === 'mysql');
 
   it('delivers each event from one node only', async () => {
     const senders: AuthResult[] = await Promise.all([register(node1.url), register(node2.url)]);
-    const sockets = await Promise.all([connect(node1.url, '/chat', { token: senders[0].accessToken }), connect(node2.url, '/chat', { token: senders[1].accessToken })]);
+    const sockets = await Promise.all([
+      connect(node1.url, '/chat', { token: senders[0].accessToken }),
+      connect(node2.url, '/chat', { token: senders[1].accessToken }),
+    ]);
     await Promise.all(sockets.map((s) => emitAck(s, 'room:join', { room: 'both' })));
     const sent = await Promise.all(Array.from({ length: 200 }, (_, i) => send(sockets[i % 2], 'both', `m${i}`)));
     const ids = new Set(sent.map((m) => m.id));

@@ -34,7 +34,9 @@ describe.each(DATABASES)('/chat on $name', ({ url: databaseUrl }) => {
   });
 
   const history = (who: AuthResult, room: string, query = '') =>
-    request(t.url).get(`/rooms/${encodeURIComponent(room)}/messages${query}`).set('Authorization', `Bearer ${who.accessToken}`);
+    request(t.url)
+      .get(`/rooms/${encodeURIComponent(room)}/messages${query}`)
+      .set('Authorization', `Bearer ${who.accessToken}`);
 
   it('delivers a message to everyone in the room, the sender’s other sockets included, after storing it', async () => {
     const room = freshRoom();
@@ -162,7 +164,10 @@ describe.each(DATABASES)('/chat on $name', ({ url: databaseUrl }) => {
     for (const m of await Promise.all(arrivals)) expect(m).toEqual(sent);
     expect(await carolGets).toBe(false);
 
-    expect(await emitAck(a, 'dm:send', { to: '01ARZ3NDEKTSV4RRFFQ69G5FAV', body: 'anyone?' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await emitAck(a, 'dm:send', { to: '01ARZ3NDEKTSV4RRFFQ69G5FAV', body: 'anyone?' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect((await history(bob, room).expect(200)).body.messages.map((m: Message) => m.id)).toContain(sent.id);
     await history(carol, room).expect(403);
     expect(await emitAck(c, 'message:history', { room })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });

@@ -3,7 +3,6 @@ import request from 'supertest';
 import { connect, emitAck, login, refusal, register, sleep } from './support/clients';
 import { appPerSuite } from './support/app';
 
-
 describe('Socket.IO handshake', () => {
   const suite = appPerSuite({ CORS_ORIGINS: 'https://good.example' });
 
@@ -27,11 +26,15 @@ describe('Socket.IO handshake', () => {
 
   it('refuses garbage, a foreign signature and a refresh token with TOKEN_INVALID', async () => {
     const a = await register(suite.t.url);
-    const forged = jwt.sign({ sub: a.user.id, sid: 'x', typ: 'access', role: 'admin', name: 'x', ev: true }, 'another-secret-that-is-long-enough-123', {
-      issuer: 'parley',
-      audience: 'parley-clients',
-      expiresIn: 60,
-    });
+    const forged = jwt.sign(
+      { sub: a.user.id, sid: 'x', typ: 'access', role: 'admin', name: 'x', ev: true },
+      'another-secret-that-is-long-enough-123',
+      {
+        issuer: 'parley',
+        audience: 'parley-clients',
+        expiresIn: 60,
+      },
+    );
     for (const token of ['not-a-jwt', forged, a.refreshToken]) {
       expect((await refusal(connect(suite.t.url, '/chat', { token }))).data?.code).toBe('TOKEN_INVALID');
     }
@@ -47,7 +50,10 @@ describe('Socket.IO handshake', () => {
   it('refuses an expired token with TOKEN_EXPIRED', async () => {
     const a = await register(suite.t.url);
     const claims = jwt.decode(a.accessToken) as Record<string, unknown>;
-    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 5, iat: Math.floor(Date.now() / 1000) - 60 }, suite.t.env.JWT_ACCESS_SECRET as string);
+    const expired = jwt.sign(
+      { ...claims, exp: Math.floor(Date.now() / 1000) - 5, iat: Math.floor(Date.now() / 1000) - 60 },
+      suite.t.env.JWT_ACCESS_SECRET as string,
+    );
     expect((await refusal(connect(suite.t.url, '/chat', { token: expired }))).data?.code).toBe('TOKEN_EXPIRED');
   });
 

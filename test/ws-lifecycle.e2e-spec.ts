@@ -109,7 +109,10 @@ describe.each(DATABASES)('session:revoked on $name', ({ url: databaseUrl }) => {
 
   it('after the session is deleted from another device', () =>
     expectRevoked(async (first, second) => {
-      await request(t.url).delete(`/auth/sessions/${sessionId(first)}`).set(bearer(second)).expect(204);
+      await request(t.url)
+        .delete(`/auth/sessions/${sessionId(first)}`)
+        .set(bearer(second))
+        .expect(204);
     }, 'session_deleted'));
 });
 

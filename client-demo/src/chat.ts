@@ -177,7 +177,8 @@ export class ChatView {
     const rooms = this.directory.rooms.filter((r) => !r.name.startsWith('dm:') && r.role !== null);
     for (const entry of rooms.slice(0, JOIN_AT_START)) if (!joined.has(entry.name)) await this.join(entry.name, false);
     for (const conv of [...this.conversations.values()]) {
-      if (conv.kind === 'room' && !this.chat.joinedRooms.includes(conv.key) && this.directory.get(conv.key)?.role !== null) await this.join(conv.key, false);
+      if (conv.kind === 'room' && !this.chat.joinedRooms.includes(conv.key) && this.directory.get(conv.key)?.role !== null)
+        await this.join(conv.key, false);
       else if (conv.kind === 'dm' && !conv.loaded && conv === this.current) await this.loadOlder(true, conv);
     }
   }
@@ -303,7 +304,11 @@ export class ChatView {
   private receive(m: Message): void {
     const dm = m.room.startsWith('dm:');
     const peer = dm ? this.peerOf(m.room) : undefined;
-    const title = dm ? (m.sender.id === peer ? m.sender.displayName : (this.conversations.get(m.room)?.title ?? peer ?? m.room)) : this.titleOf(m.room);
+    const title = dm
+      ? m.sender.id === peer
+        ? m.sender.displayName
+        : (this.conversations.get(m.room)?.title ?? peer ?? m.room)
+      : this.titleOf(m.room);
     const conv = this.conversations.get(m.room) ?? this.ensure(m.room, title, dm ? 'dm' : 'room', peer);
     conv.typing.delete(m.sender.displayName);
     conv.messages.set(m.id, m);
@@ -427,7 +432,10 @@ export class ChatView {
     const entry = conv ? this.directory.get(conv.key) : undefined;
     if (conv && entry) conv.title = entry.title;
     $('pane-title').textContent = conv ? (conv.kind === 'dm' ? `@ ${conv.title}` : `# ${conv.title}`) : 'Pick a room or a person to start';
-    $('pane-sub').textContent = entry && conv?.kind === 'room' ? `${entry.visibility} · ${entry.memberCount} member${entry.memberCount === 1 ? '' : 's'}${entry.role ? ` · you: ${entry.role}` : ''}` : '';
+    $('pane-sub').textContent =
+      entry && conv?.kind === 'room'
+        ? `${entry.visibility} · ${entry.memberCount} member${entry.memberCount === 1 ? '' : 's'}${entry.role ? ` · you: ${entry.role}` : ''}`
+        : '';
     $('room-members').hidden = !(conv?.kind === 'room' && entry);
     for (const control of $('send-form').querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button')) control.disabled = !conv;
     this.renderList();
@@ -444,10 +452,18 @@ export class ChatView {
       const unread = isCurrent && !document.hidden ? 0 : (row.entry?.unread ?? 0);
       const label = row.kind === 'room' ? `# ${row.title}` : row.title;
       const button = el('button', { type: 'button', class: 'secondary', 'data-testid': 'room-entry', 'data-room': row.key }, label);
-      if (row.entry?.visibility === 'private' && row.kind === 'room') button.append(el('span', { class: 'lock', 'aria-label': 'private', title: 'private' }, ' 🔒'));
-      if (unread > 0) button.append(el('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, unread >= 1000 ? '999+' : String(unread)));
+      if (row.entry?.visibility === 'private' && row.kind === 'room')
+        button.append(el('span', { class: 'lock', 'aria-label': 'private', title: 'private' }, ' 🔒'));
+      if (unread > 0)
+        button.append(
+          el('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, unread >= 1000 ? '999+' : String(unread)),
+        );
       button.addEventListener('click', () => this.open(row.key));
-      const classes = [isCurrent ? 'current' : '', row.entry && row.entry.role === null && row.kind === 'room' ? 'not-member' : '', unread ? 'has-unread' : ''];
+      const classes = [
+        isCurrent ? 'current' : '',
+        row.entry && row.entry.role === null && row.kind === 'room' ? 'not-member' : '',
+        unread ? 'has-unread' : '',
+      ];
       return el('li', { class: classes.join(' ').trim() }, button);
     };
     $('room-list').replaceChildren(...rows.filter((r) => r.kind === 'room').map(item));
@@ -472,7 +488,8 @@ export class ChatView {
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const items: HTMLElement[] = [];
     for (const m of stored) {
-      if (m.id === conv?.dividerAt) items.push(el('li', { class: 'divider', 'data-testid': 'unread-divider', role: 'separator' }, el('span', {}, 'New messages')));
+      if (m.id === conv?.dividerAt)
+        items.push(el('li', { class: 'divider', 'data-testid': 'unread-divider', role: 'separator' }, el('span', {}, 'New messages')));
       items.push(messageItem(m, actions));
     }
     for (const e of unsent) items.push(pendingItem(`pending:${e.clientMsgId}`, me?.displayName ?? '', new Date(e.createdAt).toISOString(), e.body));

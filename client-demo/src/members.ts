@@ -24,8 +24,7 @@ export class MembersDialog {
         label: 'Add people',
         testId: 'member-picker',
         exclude: () => new Set(this.members.map((m) => m.user.id)),
-        onPick: (user) =>
-          this.act(`${user.displayName} added`, () => client.rooms.putMember(this.name, user.id, {}).then(() => undefined)),
+        onPick: (user) => this.act(`${user.displayName} added`, () => client.rooms.putMember(this.name, user.id, {}).then(() => undefined)),
       }),
     );
     $('room-delete').addEventListener('click', () => {
@@ -104,7 +103,9 @@ export class MembersDialog {
     }
     if (canRemove) {
       row.append(
-        this.button('Remove', 'member-remove', () => this.act(`${m.user.displayName} removed`, () => this.client.rooms.removeMember(this.name, m.user.id))),
+        this.button('Remove', 'member-remove', () =>
+          this.act(`${m.user.displayName} removed`, () => this.client.rooms.removeMember(this.name, m.user.id)),
+        ),
         this.button('Ban…', 'member-ban', async () => {
           if (!row.querySelector('.ban-form')) row.append(this.banForm(m));
         }),
@@ -146,9 +147,15 @@ export class MembersDialog {
                 'span',
                 { class: 'grow' },
                 b.user.displayName,
-                el('span', { class: 'muted' }, ` · ${b.until ? `until ${new Date(b.until).toLocaleString()}` : 'until unbanned'}${b.reason ? ` · ${b.reason}` : ''}`),
+                el(
+                  'span',
+                  { class: 'muted' },
+                  ` · ${b.until ? `until ${new Date(b.until).toLocaleString()}` : 'until unbanned'}${b.reason ? ` · ${b.reason}` : ''}`,
+                ),
               ),
-              this.button('Unban', 'ban-remove', () => this.act(`${b.user.displayName} unbanned`, () => this.client.rooms.unban(this.name, b.user.id))),
+              this.button('Unban', 'ban-remove', () =>
+                this.act(`${b.user.displayName} unbanned`, () => this.client.rooms.unban(this.name, b.user.id)),
+              ),
             ),
           )
         : [el('li', { class: 'muted' }, 'Nobody is banned')]),

@@ -23,7 +23,8 @@ export function messageItem(m: Message, actions: MessageActions): HTMLElement {
     el('span', { 'data-testid': 'message-sender' }, m.sender.displayName),
     el('time', { datetime: m.createdAt }, time(m.createdAt)),
   );
-  if (m.editedAt && !deleted) meta.append(el('span', { class: 'tag', 'data-testid': 'message-edited', title: new Date(m.editedAt).toLocaleString() }, 'edited'));
+  if (m.editedAt && !deleted)
+    meta.append(el('span', { class: 'tag', 'data-testid': 'message-edited', title: new Date(m.editedAt).toLocaleString() }, 'edited'));
   const body = el('div', { class: 'body', 'data-testid': 'message-body' }, deleted ? 'This message was deleted' : m.body);
   item.append(meta, body);
   if (deleted) return item;
@@ -37,7 +38,13 @@ export function messageItem(m: Message, actions: MessageActions): HTMLElement {
           const reacted = actions.me !== null && r.userIds.includes(actions.me);
           const chip = el(
             'button',
-            { type: 'button', class: `reaction ${reacted ? 'reacted' : ''}`, 'aria-pressed': String(reacted), 'data-testid': 'reaction', 'data-emoji': r.emoji },
+            {
+              type: 'button',
+              class: `reaction ${reacted ? 'reacted' : ''}`,
+              'aria-pressed': String(reacted),
+              'data-testid': 'reaction',
+              'data-emoji': r.emoji,
+            },
             `${r.emoji} `,
             el('span', { 'data-testid': 'reaction-count' }, String(r.userIds.length)),
           );
@@ -104,7 +111,13 @@ export function pendingItem(id: string, sender: string, createdAt: string, body:
   return el(
     'li',
     { class: 'mine pending', 'data-testid': 'message-item', 'data-id': id },
-    el('div', { class: 'meta' }, el('span', { 'data-testid': 'message-sender' }, sender), el('time', { datetime: createdAt }, time(createdAt)), 'sending…'),
+    el(
+      'div',
+      { class: 'meta' },
+      el('span', { 'data-testid': 'message-sender' }, sender),
+      el('time', { datetime: createdAt }, time(createdAt)),
+      'sending…',
+    ),
     el('div', { class: 'body', 'data-testid': 'message-body' }, body),
   );
 }

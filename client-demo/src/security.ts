@@ -23,9 +23,7 @@ export class TwoFactorPanel {
   render(): void {
     const on = this.client.auth.user?.twoFactorEnabled ?? false;
     const showingCodes = !$('twofa-codes').hidden;
-    $('twofa-state').textContent = on
-      ? 'On: signing in asks for a code from your authenticator app.'
-      : 'Off: signing in needs only your password.';
+    $('twofa-state').textContent = on ? 'On: signing in asks for a code from your authenticator app.' : 'Off: signing in needs only your password.';
     $('twofa-setup').hidden = on || !$('twofa-pending').hidden;
     $('twofa-disable-form').hidden = !on || showingCodes;
   }

@@ -48,7 +48,12 @@ async function api(method, path, body) {
 async function publishOnce() {
   try {
     const stats = await api('GET', '/stats');
-    const data = { connections: stats.connections, onlineUsers: stats.onlineUsers, messagesPerMinute: stats.messagesPerMinute, nodes: stats.nodes.length };
+    const data = {
+      connections: stats.connections,
+      onlineUsers: stats.onlineUsers,
+      messagesPerMinute: stats.messagesPerMinute,
+      nodes: stats.nodes.length,
+    };
     const { offset } = await api('POST', `/channels/${encodeURIComponent(values.channel)}/publications`, { data });
     if (offset % 10 === 1) console.log(`published #${offset}: ${JSON.stringify(data)}`);
   } catch (error) {

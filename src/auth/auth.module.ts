@@ -34,14 +34,7 @@ import { TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController],
-  providers: [
-    TokenService,
-    AccessAuthService,
-    PasswordHasher,
-    AuthService,
-    AuthThrottlerGuard,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-  ],
+  providers: [TokenService, AccessAuthService, PasswordHasher, AuthService, AuthThrottlerGuard, { provide: APP_GUARD, useClass: JwtAuthGuard }],
   exports: [TokenService, AccessAuthService],
 })
 export class AuthModule {}

@@ -17,7 +17,6 @@ try {
   console.warn(`bcrypt thread: could not lower its priority (${String(error)}); hashing at the process's priority`);
 }
 
-serveRequests(
-  (/** @type {{ op: 'hash', password: string, cost: number } | { op: 'compare', password: string, hash: string }} */ request) =>
-    request.op === 'compare' ? bcrypt.compareSync(request.password, request.hash) : bcrypt.hashSync(request.password, request.cost),
+serveRequests((/** @type {{ op: 'hash', password: string, cost: number } | { op: 'compare', password: string, hash: string }} */ request) =>
+  request.op === 'compare' ? bcrypt.compareSync(request.password, request.hash) : bcrypt.hashSync(request.password, request.cost),
 );

@@ -28,7 +28,12 @@ function asymmetricConfig(algorithm: 'ES256' | 'EdDSA', previous?: string) {
   const pair = algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   const files: Record<string, string> = { '/k/current.pem': pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
   if (previous) files['/k/previous.pem'] = previous;
-  const env = { JWT_REFRESH_SECRET: R1, JWT_ALGORITHM: algorithm, JWT_SIGNING_KEY_FILE: '/k/current.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: previous ? '/k/previous.pem' : undefined };
+  const env = {
+    JWT_REFRESH_SECRET: R1,
+    JWT_ALGORITHM: algorithm,
+    JWT_SIGNING_KEY_FILE: '/k/current.pem',
+    JWT_SIGNING_KEY_PREVIOUS_FILE: previous ? '/k/previous.pem' : undefined,
+  };
   return { config: loadAppConfig(env, (path) => files[path]), publicPem: pair.publicKey.export({ format: 'pem', type: 'spki' }).toString() };
 }
 
@@ -77,7 +82,9 @@ describe('TokenService', () => {
   it('after a rotation, verifies the previous secret’s tokens and signs with the current one', () => {
     const before = tokens.signAccess(subject).token;
     const refreshBefore = tokens.signRefresh('u1', 's1').token;
-    const rotated = service(loadAppConfig({ JWT_ACCESS_SECRET: A2, JWT_ACCESS_SECRET_PREVIOUS: A1, JWT_REFRESH_SECRET: R2, JWT_REFRESH_SECRET_PREVIOUS: R1 }));
+    const rotated = service(
+      loadAppConfig({ JWT_ACCESS_SECRET: A2, JWT_ACCESS_SECRET_PREVIOUS: A1, JWT_REFRESH_SECRET: R2, JWT_REFRESH_SECRET_PREVIOUS: R1 }),
+    );
     expect(rotated.verifyAccess(before).sub).toBe('u1');
     expect(rotated.verifyRefresh(refreshBefore).sid).toBe('s1');
     const after = rotated.signAccess(subject).token;
@@ -109,7 +116,11 @@ describe('TokenService', () => {
     expect(header(signer.signRefresh('u1', 's1').token).alg).toBe('HS256');
     // HS256 with the public key as the secret (the classic confusion) is refused
     const claims = jwt.decode(token) as jwt.JwtPayload;
-    const confused = jwt.sign(claims, publicPem, { algorithm: 'HS256', keyid: String(header(token).kid), allowInsecureKeySizes: true } as jwt.SignOptions);
+    const confused = jwt.sign(claims, publicPem, {
+      algorithm: 'HS256',
+      keyid: String(header(token).kid),
+      allowInsecureKeySizes: true,
+    } as jwt.SignOptions);
     expect(errorCode(() => signer.verifyAccess(confused))).toBe('TOKEN_INVALID');
     // the next key verifies the old one's tokens when it is given as previous (public PEM)
     const next = service(asymmetricConfig(algorithm, publicPem).config);
@@ -119,8 +130,15 @@ describe('TokenService', () => {
 
   it('refuses malformed tokens and key-pointing headers', () => {
     const claims = jwt.decode(tokens.signAccess(subject).token) as jwt.JwtPayload;
-    for (const extra of [{ jku: 'http://127.0.0.1:1/jwks' }, { x5u: 'http://127.0.0.1:1/cert' }, { jwk: { kty: 'oct', k: 'AA' } }, { crit: ['exp'] }]) {
-      expect(errorCode(() => tokens.verifyAccess(jwt.sign(claims, A1, { header: { alg: 'HS256', ...extra } as jwt.JwtHeader })))).toBe('TOKEN_INVALID');
+    for (const extra of [
+      { jku: 'http://127.0.0.1:1/jwks' },
+      { x5u: 'http://127.0.0.1:1/cert' },
+      { jwk: { kty: 'oct', k: 'AA' } },
+      { crit: ['exp'] },
+    ]) {
+      expect(errorCode(() => tokens.verifyAccess(jwt.sign(claims, A1, { header: { alg: 'HS256', ...extra } as jwt.JwtHeader })))).toBe(
+        'TOKEN_INVALID',
+      );
     }
     for (const garbage of ['', 'a.b', 'a.b.c', '###.###.###', `${Buffer.from('[]').toString('base64url')}.e30.`]) {
       expect(errorCode(() => tokens.verifyAccess(garbage))).toBe('TOKEN_INVALID');

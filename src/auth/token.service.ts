@@ -93,18 +93,22 @@ export class TokenService {
     const secret = randomBytes(32).toString('base64url');
     const nowSeconds = Math.floor(Date.now() / 1000);
     const exp = nowSeconds + Math.floor(this.config.jwt.refreshTtlMs / 1000);
-    const claims = { sub: userId, sid, sec: secret, typ: 'refresh', iat: nowSeconds, exp, iss: this.config.jwt.issuer, aud: this.config.jwt.audience };
+    const claims = {
+      sub: userId,
+      sid,
+      sec: secret,
+      typ: 'refresh',
+      iat: nowSeconds,
+      exp,
+      iss: this.config.jwt.issuer,
+      aud: this.config.jwt.audience,
+    };
     return { token: signJws(claims, this.keys.refresh.signer), expiresAt: exp * 1000, secretHash: sha256(secret) };
   }
 
   verifyRefresh(token: string): RefreshClaims {
     const payload = this.verify(decode(token, 'refresh token'), this.keys.refresh, 'refresh token');
-    if (
-      payload.typ !== 'refresh' ||
-      typeof payload.sub !== 'string' ||
-      typeof payload.sid !== 'string' ||
-      typeof payload.sec !== 'string'
-    ) {
+    if (payload.typ !== 'refresh' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.sec !== 'string') {
       throw new AppError('TOKEN_INVALID', 'Invalid refresh token');
     }
     return payload as unknown as RefreshClaims;

@@ -99,7 +99,11 @@ export class MessageWriter {
     let timer: NodeJS.Timeout | undefined;
     try {
       const deadlineAt = Date.now() + WRITE_DEADLINE_MS;
-      const write = this.insertBatch(batch.map((p) => p.row), lookup, deadlineAt);
+      const write = this.insertBatch(
+        batch.map((p) => p.row),
+        lookup,
+        deadlineAt,
+      );
       // A stalled database must not hold the senders (nor the queue behind them) for the sum
       // of the driver's timeouts. The SQLite writer thread refuses to start after the deadline;
       // if a MySQL insert commits after all, the sender's retry with the same clientMsgId finds

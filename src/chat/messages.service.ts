@@ -91,7 +91,9 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   onModuleInit(): void {
-    this.webhooks.checkBeforeDelivery('message.unread', ({ data }) => this.isUnreadStreakStart(data.message.room, data.recipient.id, data.message.id));
+    this.webhooks.checkBeforeDelivery('message.unread', ({ data }) =>
+      this.isUnreadStreakStart(data.message.room, data.recipient.id, data.message.id),
+    );
   }
 
   /** Resolves once the message is committed; a repeated clientMsgId gives the first message. */
@@ -132,7 +134,11 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
   async isUnreadStreakStart(room: string, recipientId: string, messageId: string): Promise<boolean> {
     const marker = await this.rooms.marker(room, recipientId);
     if (marker !== null && marker >= messageId) return false;
-    const [message] = (await this.dataSource.query(this.streakSql, [messageId, recipientId, room, messageId])) as Array<{ id: string; deleted: number | string; previous: string | null }>;
+    const [message] = (await this.dataSource.query(this.streakSql, [messageId, recipientId, room, messageId])) as Array<{
+      id: string;
+      deleted: number | string;
+      previous: string | null;
+    }>;
     // the message itself deleted (never unread), or an earlier unread one starts the streak
     return message !== undefined && Number(message.deleted) === 0 && (message.previous === null || (marker !== null && marker >= message.previous));
   }
@@ -154,7 +160,11 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       .getOne();
     if (!next || (await this.webhooks.isWaiting(unreadSubject(next.id)))) return;
     const due = new Date(Math.max(Date.now(), next.createdAt.getTime() + config.unreadDelayMs));
-    const event = this.webhooks.eventFromViews('message.unread', { message: toView(next), recipient: toUserSummary(reader) }, { at: due, deliverAfter: due, subject: unreadSubject(next.id) });
+    const event = this.webhooks.eventFromViews(
+      'message.unread',
+      { message: toView(next), recipient: toUserSummary(reader) },
+      { at: due, deliverAfter: due, subject: unreadSubject(next.id) },
+    );
     await this.webhooks.store([event]);
   }
 
@@ -170,7 +180,13 @@ export class MessagesService implements OnModuleInit, BeforeApplicationShutdown 
       if (this.webhooks.enabled('message.created')) rows.push(this.webhooks.eventFromViews('message.created', { message }, { at: row.createdAt }));
       if (context.recipient && this.webhooks.enabled('message.unread')) {
         const due = new Date(row.createdAt.getTime() + config.unreadDelayMs);
-        rows.push(this.webhooks.eventFromViews('message.unread', { message, recipient: context.recipient }, { at: due, deliverAfter: due, subject: unreadSubject(row.id) }));
+        rows.push(
+          this.webhooks.eventFromViews(
+            'message.unread',
+            { message, recipient: context.recipient },
+            { at: due, deliverAfter: due, subject: unreadSubject(row.id) },
+          ),
+        );
       }
     }
     return rows.length > 0 ? [this.webhooks.insert(rows)] : [];

@@ -35,7 +35,10 @@ export class RoomsController {
   @Post()
   @ApiBodySchema(CreateRoomBody)
   @ApiAnswer(201, Room)
-  @ApiErrors([400, 'Invalid name, title or visibility'], 401, [409, 'The name is a room already, has messages, is announcements, or the caller owns ROOMS_PER_USER rooms'])
+  @ApiErrors([400, 'Invalid name, title or visibility'], 401, [
+    409,
+    'The name is a room already, has messages, is announcements, or the caller owns ROOMS_PER_USER rooms',
+  ])
   create(@CurrentUser() user: Principal, @Body(new SchemaPipe(CreateRoomBody)) body: CreateRoomBody): Promise<Room> {
     return this.directory.create(user, body);
   }
@@ -60,7 +63,12 @@ export class RoomsController {
   @Patch(':room')
   @ApiBodySchema(UpdateRoomBody)
   @ApiAnswer(200, Room)
-  @ApiErrors([400, 'Invalid fields, or ownerId not a member'], 401, [403, 'Not the owner'], [409, 'An implicit room, or the new owner owns ROOMS_PER_USER rooms'])
+  @ApiErrors(
+    [400, 'Invalid fields, or ownerId not a member'],
+    401,
+    [403, 'Not the owner'],
+    [409, 'An implicit room, or the new owner owns ROOMS_PER_USER rooms'],
+  )
   update(@CurrentUser() user: Principal, @Param('room') room: string, @Body(new SchemaPipe(UpdateRoomBody)) body: UpdateRoomBody): Promise<Room> {
     return this.directory.update(user, room, body);
   }
@@ -79,7 +87,11 @@ export class RoomsController {
   @ApiQuerySchema(HistoryQuery)
   @ApiAnswer(200, MessagePage, 'Oldest first; `hasMore` when older messages exist')
   @ApiErrors([400, 'Invalid room name, limit or before'], 401, [403, 'A room the caller may not read'])
-  async history(@CurrentUser() user: Principal, @Param('room') room: string, @Query(new SchemaPipe(HistoryQuery)) query: HistoryQuery): Promise<MessagePage> {
+  async history(
+    @CurrentUser() user: Principal,
+    @Param('room') room: string,
+    @Query(new SchemaPipe(HistoryQuery)) query: HistoryQuery,
+  ): Promise<MessagePage> {
     const facts = await this.rooms.authorize(user, room, 'read');
     return this.messages.page(facts.ref.name, query.before, query.limit);
   }
@@ -124,7 +136,13 @@ export class RoomsController {
   @Delete(':room/members/:userId')
   @HttpCode(204)
   @ApiAnswer(204, undefined, 'Every /chat socket of the user, on every node, gets room:removed; those in the room leave it')
-  @ApiErrors([400, 'Invalid room name'], 401, [403, 'Not allowed to remove this member'], [404, 'Not a member'], [409, 'The owner must transfer ownership first'])
+  @ApiErrors(
+    [400, 'Invalid room name'],
+    401,
+    [403, 'Not allowed to remove this member'],
+    [404, 'Not a member'],
+    [409, 'The owner must transfer ownership first'],
+  )
   removeMember(@CurrentUser() user: Principal, @Param('room') room: string, @Param('userId') userId: string): Promise<void> {
     return this.rooms.removeMember(user, room, userId);
   }
@@ -142,8 +160,19 @@ export class RoomsController {
   @HttpCode(204)
   @ApiBodySchema(PutBanBody)
   @ApiAnswer(204, undefined, 'Removed with reason banned; join, membership and sends refused until `until`')
-  @ApiErrors([400, 'Invalid fields, or until not in the future'], 401, [403, 'Not allowed to ban this user'], [404, 'Unknown user'], [409, 'The owner'])
-  ban(@CurrentUser() user: Principal, @Param('room') room: string, @Param('userId') userId: string, @Body(new SchemaPipe(PutBanBody)) body: PutBanBody): Promise<void> {
+  @ApiErrors(
+    [400, 'Invalid fields, or until not in the future'],
+    401,
+    [403, 'Not allowed to ban this user'],
+    [404, 'Unknown user'],
+    [409, 'The owner'],
+  )
+  ban(
+    @CurrentUser() user: Principal,
+    @Param('room') room: string,
+    @Param('userId') userId: string,
+    @Body(new SchemaPipe(PutBanBody)) body: PutBanBody,
+  ): Promise<void> {
     return this.rooms.ban(user, room, userId, body);
   }
 

@@ -55,7 +55,11 @@ export function asUnavailable(error: unknown): AppError | null {
 export function describeCause(error: unknown): string {
   const cause = (error as { driverError?: unknown }).driverError ?? error;
   const { code, message } = cause as { code?: unknown; message?: unknown };
-  return [typeof code === 'string' ? code : undefined, error instanceof Error ? error.name : undefined, typeof message === 'string' ? message.split('\n')[0] : undefined]
+  return [
+    typeof code === 'string' ? code : undefined,
+    error instanceof Error ? error.name : undefined,
+    typeof message === 'string' ? message.split('\n')[0] : undefined,
+  ]
     .filter(Boolean)
     .join(': ');
 }

@@ -98,7 +98,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     // request's line share the id.
     const log = http.getRequest<{ log?: PinoInstance }>().log;
     const logger: ErrorLogger = log
-      ? { warn: (message: string) => log.warn({ context: 'HttpExceptionFilter' }, message), error: (message: string) => log.error({ context: 'HttpExceptionFilter' }, message) }
+      ? {
+          warn: (message: string) => log.warn({ context: 'HttpExceptionFilter' }, message),
+          error: (message: string) => log.error({ context: 'HttpExceptionFilter' }, message),
+        }
       : this.logger;
     const body = toHttpError(exception, logger);
     if (response.headersSent) return;

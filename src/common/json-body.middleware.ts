@@ -18,9 +18,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
       throw new PayloadTooLargeException(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
     }
-    await new Promise<void>((resolve, reject) =>
-      parseJson(req, res, (error?: unknown) => (error ? reject(asBodyParserError(error)) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => parseJson(req, res, (error?: unknown) => (error ? reject(asBodyParserError(error)) : resolve())));
     const body: unknown = req.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new AppError('VALIDATION_FAILED', 'Request body must be a JSON object');

@@ -81,7 +81,8 @@ export function describeErrors(errors: readonly ErrorObject[], what: string): st
   for (const error of errors) {
     if (insideUnion(error)) continue;
     const field = fieldName(error.instancePath, what);
-    const schema = error.parentSchema as { minLength?: number; maxLength?: number; description?: string; anyOf?: Array<{ const?: unknown }> } | undefined;
+    const schema = error.parentSchema as
+      { minLength?: number; maxLength?: number; description?: string; anyOf?: Array<{ const?: unknown }> } | undefined;
     switch (error.keyword) {
       case 'additionalProperties':
         add(`${field}/`, `${field} has fields that are not allowed`);

@@ -261,7 +261,9 @@ describe('loadAppConfig', () => {
       expect(config.keys.signingKey?.type).toBe('private');
       expect(config.keys.signingKey?.asymmetricKeyType).toBe(type);
       expect(config.keys.signingKeyPrevious?.type).toBe('public');
-      expect(load({ JWT_ALGORITHM: algorithm, JWT_SIGNING_KEY_FILE: current, JWT_SIGNING_KEY_PREVIOUS_FILE: current }).keys.signingKeyPrevious?.type).toBe('public');
+      expect(
+        load({ JWT_ALGORITHM: algorithm, JWT_SIGNING_KEY_FILE: current, JWT_SIGNING_KEY_PREVIOUS_FILE: current }).keys.signingKeyPrevious?.type,
+      ).toBe('public');
     });
 
     it('needs no JWT_ACCESS_SECRET with an asymmetric algorithm, even in production', () => {
@@ -287,8 +289,14 @@ describe('loadAppConfig', () => {
       [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_FILE: expected an unencrypted PKCS#8'],
       [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/sec1.pem' }, 'JWT_SIGNING_KEY_FILE: expected an unencrypted PKCS#8'],
       [{ JWT_ALGORITHM: 'ES256', JWT_SIGNING_KEY_FILE: '/keys/garbage.pem' }, 'JWT_SIGNING_KEY_FILE: not a PEM key'],
-      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: JWT_ALGORITHM=EdDSA needs'],
-      [{ JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/nope' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: cannot read'],
+      [
+        { JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/keys/ec.pub.pem' },
+        'JWT_SIGNING_KEY_PREVIOUS_FILE: JWT_ALGORITHM=EdDSA needs',
+      ],
+      [
+        { JWT_ALGORITHM: 'EdDSA', JWT_SIGNING_KEY_FILE: '/keys/ed.pem', JWT_SIGNING_KEY_PREVIOUS_FILE: '/nope' },
+        'JWT_SIGNING_KEY_PREVIOUS_FILE: cannot read',
+      ],
       [{ JWT_SIGNING_KEY_FILE: '/keys/ec.pem' }, 'JWT_SIGNING_KEY_FILE: only used with JWT_ALGORITHM=ES256 or EdDSA'],
       [{ JWT_SIGNING_KEY_PREVIOUS_FILE: '/keys/ec.pub.pem' }, 'JWT_SIGNING_KEY_PREVIOUS_FILE: only used with'],
     ])('stops on bad key configuration %j, naming the variable', (env, message) => {
@@ -302,15 +310,17 @@ describe('loadAppConfig', () => {
     });
 
     it('configures an external provider', () => {
-      expect(load({ OIDC_ISSUER: 'https://id.example.com/realms/app', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'realm_access.roles' }).oidc).toEqual({
-        issuer: 'https://id.example.com/realms/app',
-        audience: 'parley',
-        jwksUrl: null,
-        roleClaim: 'realm_access.roles',
-      });
-      expect(load({ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'https://id.example.com/keys' }).oidc?.jwksUrl).toBe(
-        'https://id.example.com/keys',
+      expect(load({ OIDC_ISSUER: 'https://id.example.com/realms/app', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'realm_access.roles' }).oidc).toEqual(
+        {
+          issuer: 'https://id.example.com/realms/app',
+          audience: 'parley',
+          jwksUrl: null,
+          roleClaim: 'realm_access.roles',
+        },
       );
+      expect(
+        load({ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'https://id.example.com/keys' }).oidc?.jwksUrl,
+      ).toBe('https://id.example.com/keys');
     });
 
     it.each([
@@ -320,7 +330,10 @@ describe('loadAppConfig', () => {
       [{ OIDC_ISSUER: 'not a url', OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER'],
       [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_JWKS_URL: 'ftp://x/keys' }, 'OIDC_JWKS_URL'],
       [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', OIDC_ROLE_CLAIM: 'a..b' }, 'OIDC_ROLE_CLAIM'],
-      [{ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', JWT_ISSUER: 'https://id.example.com' }, 'OIDC_ISSUER: must differ from JWT_ISSUER'],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'parley', JWT_ISSUER: 'https://id.example.com' },
+        'OIDC_ISSUER: must differ from JWT_ISSUER',
+      ],
       [{ OIDC_ISSUER: `https://id.example.com/${'x'.repeat(250)}`, OIDC_AUDIENCE: 'parley' }, 'OIDC_ISSUER: at most 255 characters'],
     ])('stops on bad provider configuration %j, naming the variable', (env, message) => {
       expect(failure(env as Record<string, string>)).toContain(message);
@@ -343,7 +356,12 @@ describe('loadAppConfig', () => {
     });
 
     it('parses the event list and the delays', () => {
-      const { webhooks } = loadAppConfig({ ...HOOK, WEBHOOK_EVENTS: 'message.created, user.offline', WEBHOOK_OFFLINE_DELAY: '2s', WEBHOOK_UNREAD_DELAY: '5m' });
+      const { webhooks } = loadAppConfig({
+        ...HOOK,
+        WEBHOOK_EVENTS: 'message.created, user.offline',
+        WEBHOOK_OFFLINE_DELAY: '2s',
+        WEBHOOK_UNREAD_DELAY: '5m',
+      });
       expect([...(webhooks?.events ?? [])]).toEqual(['message.created', 'user.offline']);
       expect(webhooks).toMatchObject({ offlineDelayMs: 2000, unreadDelayMs: 300_000 });
     });

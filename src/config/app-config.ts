@@ -6,9 +6,7 @@ import { z } from 'zod';
 import { WEBHOOK_TYPES, type WebhookType } from '../protocol';
 import { parseDurationMs, parseRateLimit, RateLimit } from './duration';
 
-export type DatabaseConfig =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'mysql'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'mysql'; url: string };
 
 export type TrustProxy = false | number | readonly string[];
 
@@ -161,11 +159,7 @@ const rateLimit = z.string().transform((text, ctx) => {
 const MAX_BCRYPT_THREADS = 4;
 
 const intInRange = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -191,20 +185,26 @@ const databaseUrl = z.string().transform((text, ctx): DatabaseConfig => {
 });
 
 const url = (protocols: string[]) =>
-  z.string().refine((text) => {
-    try {
-      return protocols.includes(new URL(text).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')} URL`);
+  z.string().refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${protocols.join(' or ')} URL`,
+  );
 
 const schema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   PORT: intInRange(0, 65535).default('3000'),
   DATABASE_URL: databaseUrl.default('sqlite:./data/app.sqlite'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'expected 1-64 of letters, digits, : . _ -').default('parley:'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'expected 1-64 of letters, digits, : . _ -')
+    .default('parley:'),
   JWT_ACCESS_SECRET: secret.optional(),
   JWT_REFRESH_SECRET: secret.optional(),
   // JWT expiry has one-second resolution: a shorter lifetime would expire tokens at birth.
@@ -227,7 +227,10 @@ const schema = z.object({
   MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -').optional(),
+  NODE_ID: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'expected 1-64 of letters, digits, . _ -')
+    .optional(),
   // ---- rooms (part 2) ----
   WS_MAX_ROOMS_PER_SOCKET: intInRange(1, 100_000).default('100'),
   ROOMS_PER_USER: intInRange(0, 100_000).default('50'),
@@ -243,11 +246,17 @@ const schema = z.object({
   OIDC_ISSUER: url(['https:', 'http:']).optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
   OIDC_JWKS_URL: url(['https:', 'http:']).optional(),
-  OIDC_ROLE_CLAIM: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dotted claim path such as realm_access.roles').optional(),
+  OIDC_ROLE_CLAIM: z
+    .string()
+    .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dotted claim path such as realm_access.roles')
+    .optional(),
   SHUTDOWN_GRACE: duration('5s').default('5s'),
   STARTUP_TIMEOUT: duration('60s', 1000).default('60s'),
   // Compared in constant time; short tokens are guessable.
-  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces').optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces')
+    .optional(),
   METRICS_PORT: intInRange(0, 65535).optional(),
   DOCS_ENABLED: bool.default('true'),
   // server API and /live
@@ -260,8 +269,19 @@ const schema = z.object({
   WEBHOOK_SECRET: secret.optional(),
   WEBHOOK_EVENTS: z
     .string()
-    .transform((text) => text.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(WEBHOOK_TYPES as [WebhookType, ...WebhookType[]], { message: `expected a comma-separated list of ${WEBHOOK_TYPES.join(', ')}` })).min(1))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(WEBHOOK_TYPES as [WebhookType, ...WebhookType[]], { message: `expected a comma-separated list of ${WEBHOOK_TYPES.join(', ')}` }),
+        )
+        .min(1),
+    )
     .optional(),
   WEBHOOK_OFFLINE_DELAY: duration('10s').default('10s'),
   WEBHOOK_UNREAD_DELAY: duration('60s').default('60s'),
@@ -292,7 +312,10 @@ export class ConfigError extends Error {
 
 function parseOrigins(text: string | undefined): string[] | null {
   if (text === undefined || text.trim() === '') return null;
-  const origins = text.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = text
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin === '*') continue;
     let parsed: URL;
@@ -491,7 +514,10 @@ function assertKeyType(variable: string, key: KeyObject, algorithm: 'ES256' | 'E
   const fits = algorithm === 'ES256' ? type === 'ec' && curve === 'prime256v1' : type === 'ed25519';
   if (!fits) {
     const wanted = algorithm === 'ES256' ? 'an EC P-256 key' : 'an Ed25519 key';
-    throw configError(variable, `JWT_ALGORITHM=${algorithm} needs ${wanted}, this is ${type === 'ec' ? `an EC ${curve ?? ''} key` : `a ${type ?? 'unknown'} key`}`);
+    throw configError(
+      variable,
+      `JWT_ALGORITHM=${algorithm} needs ${wanted}, this is ${type === 'ec' ? `an EC ${curve ?? ''} key` : `a ${type ?? 'unknown'} key`}`,
+    );
   }
 }
 
@@ -532,11 +558,15 @@ function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
   if (value === 'true') {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
-      message: 'true is ambiguous (it lets any client choose its IP with X-Forwarded-For): set the number of proxy hops (e.g. 1) or the proxies\' addresses',
+      message:
+        "true is ambiguous (it lets any client choose its IP with X-Forwarded-For): set the number of proxy hops (e.g. 1) or the proxies' addresses",
     });
     return z.NEVER;
   }
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const [address, bits, extra] = entry.split('/');
     const family = isIP(address);
@@ -570,5 +600,9 @@ function webhookConfig(v: z.infer<typeof schema>): WebhookConfig | null {
 }
 
 function hostnameSafe(): string {
-  return hostname().replace(/[^\w.-]/g, '').slice(0, 40) || 'node';
+  return (
+    hostname()
+      .replace(/[^\w.-]/g, '')
+      .slice(0, 40) || 'node'
+  );
 }

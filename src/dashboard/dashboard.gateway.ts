@@ -39,7 +39,10 @@ export class DashboardGateway implements OnGatewayInit, OnModuleDestroy {
   }
 
   @SubscribeMessage('auth:refresh')
-  refresh(@ConnectedSocket() socket: ParleySocket<Dashboard>, @Payload(DASHBOARD.client['auth:refresh'].payload) dto: PayloadOf<Dashboard, 'auth:refresh'>) {
+  refresh(
+    @ConnectedSocket() socket: ParleySocket<Dashboard>,
+    @Payload(DASHBOARD.client['auth:refresh'].payload) dto: PayloadOf<Dashboard, 'auth:refresh'>,
+  ) {
     return this.realtime.refresh(socket, dto.token);
   }
 }

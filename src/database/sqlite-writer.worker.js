@@ -31,20 +31,28 @@ function prepared(sql) {
 }
 
 /** Several statements in one transaction: each one's changed rows. */
-const runAll = /** @type {(list: Array<{ sql: string, params: unknown[] }>) => number[]} */ (/** @type {unknown} */ (
-  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list) => list.map(({ sql, params }) => prepared(sql).run(params).changes))
-));
+const runAll = /** @type {(list: Array<{ sql: string, params: unknown[] }>) => number[]} */ (
+  /** @type {unknown} */ (
+    db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list) =>
+      list.map(({ sql, params }) => prepared(sql).run(params).changes),
+    )
+  )
+);
 
 /** Several statements, then a SELECT, in one transaction: the SELECT's rows. */
-const runAllThenRead = /** @type {(list: Array<{ sql: string, params: unknown[] }>, read: { sql: string, params: unknown[] }) => unknown[]} */ (/** @type {unknown} */ (
-  db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list, /** @type {{ sql: string, params: unknown[] }} */ read) => {
-    for (const { sql, params } of list) prepared(sql).run(params);
-    return prepared(read.sql).all(read.params);
-  })
-));
+const runAllThenRead = /** @type {(list: Array<{ sql: string, params: unknown[] }>, read: { sql: string, params: unknown[] }) => unknown[]} */ (
+  /** @type {unknown} */ (
+    db.transaction((/** @type {Array<{ sql: string, params: unknown[] }>} */ list, /** @type {{ sql: string, params: unknown[] }} */ read) => {
+      for (const { sql, params } of list) prepared(sql).run(params);
+      return prepared(read.sql).all(read.params);
+    })
+  )
+);
 
 serveRequests(
-  (/** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, read?: { sql: string, params: unknown[] }, deadline: number }} */ request) => {
+  (
+    /** @type {{ sql: string, params: unknown[], deadline: number } | { statements: Array<{ sql: string, params: unknown[] }>, read?: { sql: string, params: unknown[] }, deadline: number }} */ request,
+  ) => {
     const { deadline } = request;
     // Wait for another connection's lock only as long as the caller still waits for us.
     const left = deadline - Date.now() - COMMIT_ALLOWANCE_MS;

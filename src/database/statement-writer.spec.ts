@@ -39,7 +39,9 @@ describe('SqliteWriterThread', () => {
 
   it('rejects a failing statement as TypeORM would (a QueryFailedError with the driver code), without its parameters', async () => {
     await writer.run('INSERT INTO t (id, body) VALUES (?, ?)', ['a', 'first'], NO_HURRY());
-    const failure = await writer.run('INSERT INTO t (id, body) VALUES (?, ?), (?, ?)', ['c', 'secret body', 'a', 'again'], NO_HURRY()).catch((error: unknown) => error);
+    const failure = await writer
+      .run('INSERT INTO t (id, body) VALUES (?, ?), (?, ?)', ['c', 'secret body', 'a', 'again'], NO_HURRY())
+      .catch((error: unknown) => error);
     expect(isUniqueViolation(failure)).toBe(true);
     expect(JSON.stringify(failure)).not.toContain('secret body');
     // the statement is atomic: the row before the duplicate is not stored either
@@ -49,12 +51,26 @@ describe('SqliteWriterThread', () => {
     expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
   });
 
-  it('runs several statements in one transaction, each one\'s changed rows, all or none', async () => {
+  it("runs several statements in one transaction, each one's changed rows, all or none", async () => {
     await writer.run('INSERT INTO t (id, body) VALUES (?, ?), (?, ?)', ['a', 'first', 'b', 'second'], NO_HURRY());
     const update = 'UPDATE t SET body = ? WHERE id = ?';
-    expect(await writer.runAll([{ sql: update, params: ['one', 'a'] }, { sql: update, params: ['none', 'zz'] }], NO_HURRY())).toEqual([1, 0]);
+    expect(
+      await writer.runAll(
+        [
+          { sql: update, params: ['one', 'a'] },
+          { sql: update, params: ['none', 'zz'] },
+        ],
+        NO_HURRY(),
+      ),
+    ).toEqual([1, 0]);
     const failure = await writer
-      .runAll([{ sql: update, params: ['lost', 'b'] }, { sql: 'INSERT INTO t (id, body) VALUES (?, ?)', params: ['a', 'duplicate'] }], NO_HURRY())
+      .runAll(
+        [
+          { sql: update, params: ['lost', 'b'] },
+          { sql: 'INSERT INTO t (id, body) VALUES (?, ?)', params: ['a', 'duplicate'] },
+        ],
+        NO_HURRY(),
+      )
       .catch((error: unknown) => error);
     expect(isUniqueViolation(failure)).toBe(true);
     expect(reader.prepare('SELECT id, body FROM t ORDER BY id').all()).toEqual([
@@ -69,7 +85,7 @@ describe('SqliteWriterThread', () => {
     expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
   });
 
-  it('waits for another connection\'s write lock only until shortly before the deadline', async () => {
+  it("waits for another connection's write lock only until shortly before the deadline", async () => {
     reader.exec('BEGIN IMMEDIATE'); // holds the write lock
     const started = Date.now();
     const failure = await writer.run('INSERT INTO t (id, body) VALUES (?, ?)', ['blocked', 'waits'], started + 1500).catch((error: unknown) => error);
@@ -89,7 +105,9 @@ describe('SqliteWriterThread', () => {
   });
 
   it('keeps concurrent statements apart and answers each', async () => {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.run('INSERT INTO t (id, body) VALUES (?, ?)', [`id-${i}`, `body ${i}`], NO_HURRY())));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => writer.run('INSERT INTO t (id, body) VALUES (?, ?)', [`id-${i}`, `body ${i}`], NO_HURRY())),
+    );
     expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 50 });
   });
 });

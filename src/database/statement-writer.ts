@@ -119,7 +119,9 @@ export class SqliteWriterThread extends StatementWriter implements OnApplication
   }
 
   async runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.thread.call({ statements, read, deadline }, [...statements, read].map((s) => s.sql).join('; '))) as Array<Record<string, unknown>>;
+    return (await this.thread.call({ statements, read, deadline }, [...statements, read].map((s) => s.sql).join('; '))) as Array<
+      Record<string, unknown>
+    >;
   }
 
   onApplicationShutdown(): Promise<void> {

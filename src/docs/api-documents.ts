@@ -75,9 +75,17 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       .setVersion(version)
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
       .addServer('/', 'This server')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /auth/login, /auth/register or /auth/refresh' }, 'bearer')
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', bearerFormat: 'pk_<id>_<secret>', description: 'A server API key (`npm run cli -- api-key create <name>`), for /api/v1 only' },
+        { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /auth/login, /auth/register or /auth/refresh' },
+        'bearer',
+      )
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'pk_<id>_<secret>',
+          description: 'A server API key (`npm run cli -- api-key create <name>`), for /api/v1 only',
+        },
         'apiKey',
       )
       .build(),
@@ -86,7 +94,10 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const plain = JSON.parse(JSON.stringify(document)) as OpenAPIObject;
   const schemas: Json = { HttpError: JSON.parse(JSON.stringify(HttpErrorSchema)) as Json };
   extractComponents(plain as unknown as Json, schemas);
-  plain.components = { ...plain.components, schemas: { ...(plain.components?.schemas ?? {}), ...(schemas as NonNullable<OpenAPIObject["components"]>["schemas"]) } };
+  plain.components = {
+    ...plain.components,
+    schemas: { ...(plain.components?.schemas ?? {}), ...(schemas as NonNullable<OpenAPIObject['components']>['schemas']) },
+  };
   applySecurity(plain);
   return plain;
 }
@@ -97,9 +108,7 @@ export function buildRealtimeDocument(host: string): Json {
 
 /** `/docs` (OpenAPI UI), `/docs/json`, and `/docs/asyncapi.json` (the Socket.IO events). */
 export function setupApiDocuments(app: INestApplication): void {
-  app
-    .getHttpAdapter()
-    .get('/docs/asyncapi.json', (req: Request, res: Response) => res.json(buildRealtimeDocument(req.headers.host ?? 'localhost')));
+  app.getHttpAdapter().get('/docs/asyncapi.json', (req: Request, res: Response) => res.json(buildRealtimeDocument(req.headers.host ?? 'localhost')));
   SwaggerModule.setup('docs', app, buildOpenApi(app), {
     jsonDocumentUrl: 'docs/json',
     customSiteTitle: 'Parley API',

@@ -1,12 +1,6 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import {
-  HealthCheckResult,
-  HealthCheckService,
-  HealthIndicatorFunction,
-  HealthIndicatorService,
-  TypeOrmHealthIndicator,
-} from '@nestjs/terminus';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisService } from '../redis/redis.service';
 import { Public } from '../common/route-metadata';
 import { Readiness } from './readiness';
@@ -53,7 +47,12 @@ export class HealthController {
 
   private async readinessAnswer(): Promise<HealthCheckResult> {
     if (this.readiness.draining) {
-      throw new ServiceUnavailableException({ statusCode: 503, message: 'Draining: this node is shutting down', error: 'Service Unavailable', details: {} });
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: 'Draining: this node is shutting down',
+        error: 'Service Unavailable',
+        details: {},
+      });
     }
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     const redis = this.redis;

@@ -40,7 +40,11 @@ export class KeyRing {
   }
 }
 
-const secretKey = (secret: string): VerificationKey & Signer => ({ kid: secretKid(secret), alg: 'HS256', key: createSecretKey(Buffer.from(secret, 'utf8')) });
+const secretKey = (secret: string): VerificationKey & Signer => ({
+  kid: secretKid(secret),
+  alg: 'HS256',
+  key: createSecretKey(Buffer.from(secret, 'utf8')),
+});
 
 /**
  * Parley's own signing keys, made into `KeyObject`s once at boot: access tokens (HS256 from

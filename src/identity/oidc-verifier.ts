@@ -113,7 +113,8 @@ export class OidcVerifier implements OnModuleInit {
     if (!this.jwksUrl) {
       const discovery = await fetchJson(`${oidc.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
       if (discovery.issuer !== oidc.issuer) throw new Error('the discovery document names another issuer');
-      if (typeof discovery.jwks_uri !== 'string' || !/^https?:\/\//.test(discovery.jwks_uri)) throw new Error('the discovery document has no jwks_uri');
+      if (typeof discovery.jwks_uri !== 'string' || !/^https?:\/\//.test(discovery.jwks_uri))
+        throw new Error('the discovery document has no jwks_uri');
       this.jwksUrl = discovery.jwks_uri;
     }
     const jwks = await fetchJson(this.jwksUrl);

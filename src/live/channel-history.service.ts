@@ -195,7 +195,9 @@ export class ChannelHistoryService implements OnModuleDestroy {
       const back = (n: number) => indexes.length - 1 - n;
       steps.push({ sql: sql.upsert, params: [channel, indexes.length] });
       steps.push({ sql: sql.insertRows(indexes.length), params: [...indexes.flatMap((index, n) => [back(n), batch[index].json, at]), channel] });
-      const keyed = indexes.map((index, n) => ({ key: batch[index].item.idempotencyKey, back: back(n) })).filter((k): k is { key: string; back: number } => k.key !== undefined);
+      const keyed = indexes
+        .map((index, n) => ({ key: batch[index].item.idempotencyKey, back: back(n) }))
+        .filter((k): k is { key: string; back: number } => k.key !== undefined);
       if (keyed.length > 0) {
         // an expired key of the same name may still be there until the sweep
         steps.push({ sql: sql.deleteKeys(keyed.length), params: [channel, ...keyed.map((k) => k.key)] });
@@ -214,7 +216,9 @@ export class ChannelHistoryService implements OnModuleDestroy {
     const e = (name: string) => this.dataSource.driver.escape(name);
     const [C, P, K] = [e('live_channels'), e('live_publications'), e('live_idempotency')];
     const derived = (count: number, columns: string[]) =>
-      Array.from({ length: count }, (_, i) => (i === 0 ? `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}` : `SELECT ${columns.map(() => '?').join(', ')}`)).join(' UNION ALL ');
+      Array.from({ length: count }, (_, i) =>
+        i === 0 ? `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}` : `SELECT ${columns.map(() => '?').join(', ')}`,
+      ).join(' UNION ALL ');
     const upsert =
       this.dataSource.options.type === 'mysql'
         ? `INSERT INTO ${C} (${e('name')}, ${e('last_offset')}) VALUES (?, ?) ON DUPLICATE KEY UPDATE ${e('last_offset')} = ${e('last_offset')} + VALUES(${e('last_offset')})`
@@ -229,7 +233,8 @@ export class ChannelHistoryService implements OnModuleDestroy {
         `INSERT INTO ${K} (${e('channel')}, ${e('idem_key')}, ${e('seq')}, ${e('created_at')}) SELECT c.${e('name')}, d.k, c.${e('last_offset')} - d.back, d.at ` +
         `FROM ${C} c CROSS JOIN (${derived(count, ['back', 'k', 'at'])}) d WHERE c.${e('name')} = ?`,
       trim: `DELETE FROM ${P} WHERE ${e('channel')} = ? AND ${e('seq')} <= (SELECT ${e('last_offset')} FROM ${C} WHERE ${e('name')} = ?) - ?`,
-      lastOffsets: (count: number) => `SELECT ${e('name')} AS name, ${e('last_offset')} AS last_offset FROM ${C} WHERE ${e('name')} IN (${Array(count).fill('?').join(', ')})`,
+      lastOffsets: (count: number) =>
+        `SELECT ${e('name')} AS name, ${e('last_offset')} AS last_offset FROM ${C} WHERE ${e('name')} IN (${Array(count).fill('?').join(', ')})`,
     };
     return this.sql;
   }

@@ -20,13 +20,22 @@ describe('channel rules', () => {
     expect(channelAccess(parseChannel(channel)!, user)).toBe(expected);
   });
 
-  it.each(['secret:x', 'public:', 'public', 'public:a b', 'public:é', `public:${'a'.repeat(129)}`, 'user:', 'user:.x', 'user:abc.', 'PUBLIC:x', ':x'])(
-    'refuses %j',
-    (channel) => {
-      expect(parseChannel(channel)).toBeNull();
-      expect(() => parseChannelName(channel)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-    },
-  );
+  it.each([
+    'secret:x',
+    'public:',
+    'public',
+    'public:a b',
+    'public:é',
+    `public:${'a'.repeat(129)}`,
+    'user:',
+    'user:.x',
+    'user:abc.',
+    'PUBLIC:x',
+    ':x',
+  ])('refuses %j', (channel) => {
+    expect(parseChannel(channel)).toBeNull();
+    expect(() => parseChannelName(channel)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
 
   it('keeps names case-sensitive and allows dots, dashes and underscores', () => {
     expect(parseChannel('public:Prices.EUR-usd_1')).toMatchObject({ kind: 'public', name: 'Prices.EUR-usd_1' });

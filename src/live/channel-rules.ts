@@ -7,7 +7,8 @@ export const channelRoom = (channel: string) => `channel:${channel}`;
 
 export function parseChannelName(channel: string): ChannelRef {
   const ref = parseChannel(channel);
-  if (!ref) throw new AppError('VALIDATION_FAILED', 'channel must be <kind>:<name>, kind public, user, admin or private, name 1-128 of A-Z a-z 0-9 - _ .');
+  if (!ref)
+    throw new AppError('VALIDATION_FAILED', 'channel must be <kind>:<name>, kind public, user, admin or private, name 1-128 of A-Z a-z 0-9 - _ .');
   return ref;
 }
 

@@ -29,7 +29,12 @@ export class LiveService implements BeforeApplicationShutdown {
     this.nsp = nsp;
   }
 
-  async subscribe(socket: LiveSocket, channel: string, since: number | undefined, token: string | undefined): Promise<DataOf<Live, 'channel:subscribe'>> {
+  async subscribe(
+    socket: LiveSocket,
+    channel: string,
+    since: number | undefined,
+    token: string | undefined,
+  ): Promise<DataOf<Live, 'channel:subscribe'>> {
     const ref = parseChannelName(channel);
     const user = socket.data.user;
     const access = channelAccess(ref, user);

@@ -53,8 +53,18 @@ export class AccountMailer {
     const name = user.displayName;
     const [subject, intro, action, expiry] =
       kind === 'verify'
-        ? ['Confirm your email for Parley', 'Welcome to Parley! Please confirm your email address.', 'Confirm email', 'This link works once and expires in 24 hours.']
-        : ['Reset your Parley password', 'Someone (hopefully you) asked to reset your Parley password.', 'Choose a new password', 'This link works once and expires in 1 hour. If you did not ask for it, ignore this mail.'];
+        ? [
+            'Confirm your email for Parley',
+            'Welcome to Parley! Please confirm your email address.',
+            'Confirm email',
+            'This link works once and expires in 24 hours.',
+          ]
+        : [
+            'Reset your Parley password',
+            'Someone (hopefully you) asked to reset your Parley password.',
+            'Choose a new password',
+            'This link works once and expires in 1 hour. If you did not ask for it, ignore this mail.',
+          ];
     this.mail.send({
       to,
       subject,

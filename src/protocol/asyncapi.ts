@@ -41,7 +41,12 @@ export function buildAsyncApi(namespaces: readonly NamespaceSpec[], options: Asy
     for (const [event, spec] of Object.entries(ns.client) as Array<[string, ClientEventSpec]>) {
       const key = asyncApiKey(ns, event);
       messages[key] = { name: event, title: event, summary: spec.summary, payload: json(spec.payload) };
-      messages[`${key}.ack`] = { name: `${event} (ack)`, title: `${event} acknowledgement`, summary: 'The acknowledgement callback', payload: ackSchema(spec.data) };
+      messages[`${key}.ack`] = {
+        name: `${event} (ack)`,
+        title: `${event} acknowledgement`,
+        summary: 'The acknowledgement callback',
+        payload: ackSchema(spec.data),
+      };
       channelMessages[key] = { $ref: `#/components/messages/${key}` };
       channelMessages[`${key}.ack`] = { $ref: `#/components/messages/${key}.ack` };
       operations[`${key}.receive`] = {
@@ -57,7 +62,13 @@ export function buildAsyncApi(namespaces: readonly NamespaceSpec[], options: Asy
       const key = `${asyncApiKey(ns, event)}.emitted`;
       messages[key] = { name: event, title: event, summary: spec.summary, payload: json(spec.payload) };
       channelMessages[key] = { $ref: `#/components/messages/${key}` };
-      operations[`${key}.send`] = { action: 'send', title: event, summary: spec.summary, channel: { $ref: `#/channels/${channelId}` }, messages: [ref(key)] };
+      operations[`${key}.send`] = {
+        action: 'send',
+        title: event,
+        summary: spec.summary,
+        channel: { $ref: `#/channels/${channelId}` },
+        messages: [ref(key)],
+      };
     }
     channels[channelId] = { address: ns.path, title: ns.path, description: ns.summary, messages: channelMessages };
   }

@@ -36,7 +36,11 @@ export const CHAT = {
         hasMoreUpdated: Type.Optional(Type.Boolean()),
       }),
     ),
-    'room:leave': clientEvent('Unsubscribe this socket from the room (membership stays).', Strict({ room: RoomField }), Type.Object({ room: Type.String() })),
+    'room:leave': clientEvent(
+      'Unsubscribe this socket from the room (membership stays).',
+      Strict({ room: RoomField }),
+      Type.Object({ room: Type.String() }),
+    ),
     'message:send': clientEvent(
       'Send to a joined room; acknowledged once stored.',
       Strict({ room: RoomField, body: BodyField, clientMsgId: Type.Optional(ClientMsgIdField) }),
@@ -56,7 +60,11 @@ export const CHAT = {
       Strict({ to: Id, body: BodyField, clientMsgId: Type.Optional(ClientMsgIdField) }),
       Message,
     ),
-    typing: clientEvent('Typing indicator for the others in the room (volatile).', Strict({ room: RoomField, typing: Type.Boolean() }), Type.Object({})),
+    typing: clientEvent(
+      'Typing indicator for the others in the room (volatile).',
+      Strict({ room: RoomField, typing: Type.Boolean() }),
+      Type.Object({}),
+    ),
     'presence:list': clientEvent('Who is in the room, on every node.', Strict({ room: RoomField }), Type.Object({ online: Online })),
     'auth:refresh': AUTH_REFRESH,
     'message:edit': clientEvent('Edit your own message.', Strict({ id: MessageIdField, body: BodyField }), Message),

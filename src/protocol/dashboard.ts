@@ -7,7 +7,11 @@ export const DASHBOARD = {
   path: '/dashboard',
   summary: 'Live server stats for admins (FORBIDDEN at the handshake otherwise).',
   client: {
-    'stats:get': clientEvent('The current figures at once (an addition to the contract).', Type.Optional(Type.Object({}, { additionalProperties: false })), Stats),
+    'stats:get': clientEvent(
+      'The current figures at once (an addition to the contract).',
+      Type.Optional(Type.Object({}, { additionalProperties: false })),
+      Stats,
+    ),
     'auth:refresh': AUTH_REFRESH,
   },
   server: {

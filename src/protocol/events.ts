@@ -53,10 +53,7 @@ export const EXCEPTION = serverEvent('A failed event sent without an acknowledge
 
 /** The events a client may emit on namespace N, typed for Socket.IO (payload, ack). */
 export type ClientEvents<N extends NamespaceSpec> = {
-  [K in keyof N['client']]: (
-    payload: Static<N['client'][K]['payload']>,
-    ack: (response: AckOf<Static<N['client'][K]['data']>>) => void,
-  ) => void;
+  [K in keyof N['client']]: (payload: Static<N['client'][K]['payload']>, ack: (response: AckOf<Static<N['client'][K]['data']>>) => void) => void;
 };
 
 /** The events the server emits on namespace N. */

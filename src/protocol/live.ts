@@ -46,4 +46,3 @@ export const LIVE = {
   },
 } satisfies NamespaceSpec;
 export type Live = typeof LIVE;
-

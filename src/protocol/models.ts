@@ -5,7 +5,10 @@ import { Id, IsoTime, Nullable, Shape, Static } from './schema';
 
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
-export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)), { title: 'Role' });
+export const RoleSchema = Type.Union(
+  ROLES.map((r) => Type.Literal(r)),
+  { title: 'Role' },
+);
 
 export const UserSummary = Shape('UserSummary', { id: Id, displayName: Type.String() });
 export type UserSummary = Static<typeof UserSummary>;

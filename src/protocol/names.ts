@@ -25,7 +25,8 @@ export function parseRoomName(name: string): RoomRef | null {
   if (ROOM_NAME.test(name)) return { kind: 'named', name };
   if (name.startsWith('dm:')) {
     const [a, b, rest] = name.slice(3).split(':');
-    if (rest === undefined && a && b && USER_ID.test(a) && USER_ID.test(b) && a !== b && dmRoomName(a, b) === name) return { kind: 'dm', name, members: [a, b] };
+    if (rest === undefined && a && b && USER_ID.test(a) && USER_ID.test(b) && a !== b && dmRoomName(a, b) === name)
+      return { kind: 'dm', name, members: [a, b] };
   }
   return null;
 }

@@ -27,7 +27,13 @@ export const NewPasswordField = Type.String({
   examples: ['correct horse battery'],
 });
 export const PasswordField = Type.String({ minLength: 1, maxLength: 1024 });
-export const DisplayNameField = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', description: '1–50 characters, not only whitespace', examples: ['Ada'] });
+export const DisplayNameField = Type.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: '\\S',
+  description: '1–50 characters, not only whitespace',
+  examples: ['Ada'],
+});
 export const TokenField = Type.String({ minLength: 1, maxLength: 4096 });
 export const TotpCodeField = Type.String({ pattern: '^\\s*\\d{6}\\s*$', description: '6 digits' });
 export const RecoveryCodeField = Type.String({ minLength: 1, maxLength: 64 });
@@ -123,7 +129,10 @@ export const UpdateRoomBody = Strict(
   { title: 'UpdateRoomBody' },
 );
 export type UpdateRoomBody = Static<typeof UpdateRoomBody>;
-export const PutMemberBody = Strict({ role: Type.Optional(Type.Union([Type.Literal('member'), Type.Literal('moderator')])) }, { title: 'PutMemberBody' });
+export const PutMemberBody = Strict(
+  { role: Type.Optional(Type.Union([Type.Literal('member'), Type.Literal('moderator')])) },
+  { title: 'PutMemberBody' },
+);
 export type PutMemberBody = Static<typeof PutMemberBody>;
 export const PutBanBody = Strict(
   { until: Type.Optional(Type.String({ format: 'date-time' })), reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
@@ -138,7 +147,10 @@ export type MemberList = Static<typeof MemberList>;
 export const BanList = Shape('BanList', { bans: Type.Array(Ban) });
 export type BanList = Static<typeof BanList>;
 
-export const UsersQuery = Strict({ q: Type.String({ minLength: 1, maxLength: 50, description: 'displayName prefix, case-insensitive' }) }, { title: 'UsersQuery' });
+export const UsersQuery = Strict(
+  { q: Type.String({ minLength: 1, maxLength: 50, description: 'displayName prefix, case-insensitive' }) },
+  { title: 'UsersQuery' },
+);
 export const UserList = Shape('UserList', { users: Type.Array(UserSummary, { maxItems: LIMITS.userSearch }) });
 export type UserList = Static<typeof UserList>;
 
@@ -149,10 +161,7 @@ export type OnlineList = Static<typeof OnlineList>;
 
 export const ApiKeyScopeSchema = Type.Union(API_KEY_SCOPES.map((s) => Type.Literal(s)));
 export const ApiPostMessageBody = Strict({ body: BodyField, clientMsgId: Type.Optional(ClientMsgIdField) }, { title: 'ApiPostMessageBody' });
-export const NotificationBody = Strict(
-  { type: Type.String({ pattern: NOTIFICATION_TYPE.source }), data: JsonData },
-  { title: 'NotificationBody' },
-);
+export const NotificationBody = Strict({ type: Type.String({ pattern: NOTIFICATION_TYPE.source }), data: JsonData }, { title: 'NotificationBody' });
 export const PublicationBody = Strict(
   { data: JsonData, idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
   { title: 'PublicationBody' },
@@ -177,6 +186,8 @@ export type ApiStats = Static<typeof ApiStats>;
 
 // ---- keys -----------------------------------------------------------------------------------
 
-export const Jwks = Shape('Jwks', { keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'public JWKs with kid, alg, use: "sig"' }) });
+export const Jwks = Shape('Jwks', {
+  keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'public JWKs with kid, alg, use: "sig"' }),
+});
 
 export type { Message, Room, RoomEntry, Member, Ban, User, UserSummary };

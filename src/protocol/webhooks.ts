@@ -27,4 +27,9 @@ export const MEMBER_REMOVED_REASONS = ['left', 'removed', 'banned', 'deleted'] a
 export type WebhookData<T extends WebhookType> = Static<(typeof WEBHOOK_DATA)[T]>;
 export type WebhookEvent = { [T in WebhookType]: { id: string; type: T; at: string; data: WebhookData<T> } }[WebhookType];
 
-export const WebhookEnvelope = Shape('WebhookEvent', { id: Type.String({ description: 'de-duplicate by this' }), type: Type.String(), at: IsoTime, data: Type.Unknown() });
+export const WebhookEnvelope = Shape('WebhookEvent', {
+  id: Type.String({ description: 'de-duplicate by this' }),
+  type: Type.String(),
+  at: IsoTime,
+  data: Type.Unknown(),
+});

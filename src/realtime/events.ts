@@ -17,7 +17,6 @@ export interface InterServerEvents {
   'parley:node-stats': (reply: (stats: NodeStats) => void) => void;
 }
 
-
 /** A socket of namespace N, typed by the contract both ways. */
 export type ParleySocket<N extends NamespaceSpec = NamespaceSpec> = Socket<ClientEvents<N>, ServerEvents<N>, InterServerEvents, SocketData>;
 export type ParleyNamespace<N extends NamespaceSpec = NamespaceSpec> = Namespace<ClientEvents<N>, ServerEvents<N>, InterServerEvents, SocketData>;

@@ -193,14 +193,17 @@ export class RealtimeService implements OnModuleDestroy, BeforeApplicationShutdo
     const state = socketState(socket);
     clearTimeout(state.expiryTimer);
     const expiresAt = socket.data.user.expiresAt;
-    state.expiryTimer = setTimeout(() => {
-      if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
-      // An external provider's token may outlive the longest timer (about 24.8 days).
-      if (Date.now() < expiresAt) return this.scheduleExpiry(socket);
-      socket.emit('auth:expired', {});
-      state.expiryTimer = setTimeout(() => {
-        if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
-      }, this.config.wsAuthGraceMs);
-    }, Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
+    state.expiryTimer = setTimeout(
+      () => {
+        if (socket.data.user.expiresAt !== expiresAt || !socket.connected) return;
+        // An external provider's token may outlive the longest timer (about 24.8 days).
+        if (Date.now() < expiresAt) return this.scheduleExpiry(socket);
+        socket.emit('auth:expired', {});
+        state.expiryTimer = setTimeout(() => {
+          if (socket.data.user.expiresAt === expiresAt) socket.disconnect();
+        }, this.config.wsAuthGraceMs);
+      },
+      Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS),
+    );
   }
 }

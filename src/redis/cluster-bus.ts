@@ -69,7 +69,9 @@ export class RedisClusterBus extends ClusterBus {
   subscribe(topic: string, handler: BusHandler): () => void {
     if (!this.subscribed.has(topic)) {
       this.subscribed.add(topic);
-      void this.redis.subscriber.subscribe(this.channel(topic)).catch((error: Error) => this.logger.error(`subscribe ${topic} failed: ${error.message}`));
+      void this.redis.subscriber
+        .subscribe(this.channel(topic))
+        .catch((error: Error) => this.logger.error(`subscribe ${topic} failed: ${error.message}`));
     }
     return this.local.subscribe(topic, handler);
   }

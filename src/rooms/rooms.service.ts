@@ -7,7 +7,20 @@ import { AppConfig } from '../config/app-config';
 import { isUniqueViolation } from '../database/errors';
 import { rawDate } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
-import { ANNOUNCEMENTS, MEMBER_ADDED_REASONS, MEMBER_REMOVED_REASONS, Ban, CreateRoomBody, Member, MemberRole, PutBanBody, RoomRef, UpdateRoomBody, UserSummary, Visibility } from '../protocol';
+import {
+  ANNOUNCEMENTS,
+  MEMBER_ADDED_REASONS,
+  MEMBER_REMOVED_REASONS,
+  Ban,
+  CreateRoomBody,
+  Member,
+  MemberRole,
+  PutBanBody,
+  RoomRef,
+  UpdateRoomBody,
+  UserSummary,
+  Visibility,
+} from '../protocol';
 import { toUserSummary } from '../users/user.view';
 import { UsersService } from '../users/users.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
@@ -126,7 +139,10 @@ export class RoomsService {
         await this.assertOwnsAtMostCap(manager, caller.id);
         if (await nameHasMessages(ref.name)) throw new AppError('CONFLICT', 'This name is already in use');
         // people who had joined the implicit room (no messages yet) are not members of the new one
-        const before = await manager.find(MembershipEntity, { where: { room: ref.name }, relations: { user: this.webhooks.enabled('room.member_removed') } });
+        const before = await manager.find(MembershipEntity, {
+          where: { room: ref.name },
+          relations: { user: this.webhooks.enabled('room.member_removed') },
+        });
         joinedBefore = before.map((m) => m.userId);
         await manager.delete(MembershipEntity, { room: ref.name });
         await manager.delete(BanEntity, { room: ref.name });

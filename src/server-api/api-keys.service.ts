@@ -35,7 +35,14 @@ const ID_LENGTH = 12;
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 export function parseScopes(text: string): ApiKeyScope[] {
-  const scopes = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const scopes = [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
     throw new AppError('VALIDATION_FAILED', `Scopes must be a comma-separated list of: ${API_KEY_SCOPES.join(', ')}`);

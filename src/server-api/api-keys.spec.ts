@@ -14,6 +14,7 @@ describe('API keys', () => {
 
   it('splits pk_<id>_<secret> at the first underscore after the id (secrets are base64url)', () => {
     expect(API_KEY.exec('pk_abc123_se_cr-et')?.slice(1)).toEqual(['abc123', 'se_cr-et']);
-    for (const text of ['pk__secret', 'pk_abc', 'pk_abc_', 'xx_abc_secret', 'pk_ab-c_secret', 'eyJhbGciOi.eyJ.sig']) expect(API_KEY.test(text)).toBe(false);
+    for (const text of ['pk__secret', 'pk_abc', 'pk_abc_', 'xx_abc_secret', 'pk_ab-c_secret', 'eyJhbGciOi.eyJ.sig'])
+      expect(API_KEY.test(text)).toBe(false);
   });
 });

@@ -95,7 +95,10 @@ export class ServerApiController {
   @ApiBodySchema(ChannelTokenBody)
   @ApiAnswer(201, ChannelToken)
   @ApiErrors([400, 'Not a private: channel, or ttl outside 30s…24h'], 403, [404, 'No such user'], 429)
-  channelToken(@Param('channel') channel: string, @Body(new SchemaPipe(ChannelTokenBody)) body: Static<typeof ChannelTokenBody>): Promise<ChannelToken> {
+  channelToken(
+    @Param('channel') channel: string,
+    @Body(new SchemaPipe(ChannelTokenBody)) body: Static<typeof ChannelTokenBody>,
+  ): Promise<ChannelToken> {
     return this.api.channelToken(channel, body.userId, body.ttl);
   }
 

@@ -94,11 +94,7 @@ export class UsersService {
   }
 
   async getPasswordHash(id: string): Promise<string> {
-    const row = await this.users
-      .createQueryBuilder('user')
-      .select(['user.id', 'user.passwordHash'])
-      .where('user.id = :id', { id })
-      .getOne();
+    const row = await this.users.createQueryBuilder('user').select(['user.id', 'user.passwordHash']).where('user.id = :id', { id }).getOne();
     if (!row) throw new AppError('NOT_FOUND', 'User not found');
     return row.passwordHash;
   }
@@ -122,7 +118,9 @@ export class UsersService {
   // ---- two-factor state (the secrets are sealed by src/two-factor before they get here) ----
 
   /** The sealed secrets and the last accepted step, which are never selected otherwise. */
-  async getTwoFactorState(id: string): Promise<Pick<UserEntity, 'twoFactorSecret' | 'twoFactorPending' | 'twoFactorEnabledAt' | 'twoFactorLastStep'>> {
+  async getTwoFactorState(
+    id: string,
+  ): Promise<Pick<UserEntity, 'twoFactorSecret' | 'twoFactorPending' | 'twoFactorEnabledAt' | 'twoFactorLastStep'>> {
     const row = await this.users
       .createQueryBuilder('user')
       .select(['user.id', 'user.twoFactorSecret', 'user.twoFactorPending', 'user.twoFactorEnabledAt', 'user.twoFactorLastStep'])

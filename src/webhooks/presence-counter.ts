@@ -116,7 +116,18 @@ export class RedisPresenceCounter implements PresenceCounter {
   }
 
   async add(user: UserSummary, socketKey: string): Promise<boolean> {
-    const count = (await this.redis.command.eval(ADD, 3, this.userKey(user.id), this.nodeKey(this.nodeId), this.nodesKey(), this.member(socketKey), user.id, user.displayName, this.nodeId, Date.now())) as number;
+    const count = (await this.redis.command.eval(
+      ADD,
+      3,
+      this.userKey(user.id),
+      this.nodeKey(this.nodeId),
+      this.nodesKey(),
+      this.member(socketKey),
+      user.id,
+      user.displayName,
+      this.nodeId,
+      Date.now(),
+    )) as number;
     return count === 1;
   }
 

@@ -77,7 +77,9 @@ export class PresenceWebhooks implements OnModuleInit, BeforeApplicationShutdown
     this.local.clear();
     const now = Date.now();
     for (let i = 0; i < gone.length; i += SHUTDOWN_CHUNK) {
-      await this.storeOffline(gone.slice(i, i + SHUTDOWN_CHUNK), now).catch((error: unknown) => this.logger.error(`Could not store offline events: ${describeCause(error)}`));
+      await this.storeOffline(gone.slice(i, i + SHUTDOWN_CHUNK), now).catch((error: unknown) =>
+        this.logger.error(`Could not store offline events: ${describeCause(error)}`),
+      );
     }
   }
 
@@ -115,7 +117,9 @@ export class PresenceWebhooks implements OnModuleInit, BeforeApplicationShutdown
     // send nothing (the worker drops it unsent when it comes due).
     if (users.length === 0 || !this.webhooks.config) return;
     const deliverAfter = new Date(now + this.webhooks.config.offlineDelayMs);
-    const rows = users.map((user) => this.webhooks.eventFromViews('user.offline', { user }, { at: new Date(now), deliverAfter, subject: offlineSubject(user.id) }));
+    const rows = users.map((user) =>
+      this.webhooks.eventFromViews('user.offline', { user }, { at: new Date(now), deliverAfter, subject: offlineSubject(user.id) }),
+    );
     await this.webhooks.store(rows);
   }
 

@@ -97,7 +97,10 @@ export class WebhookOutbox {
     });
   }
 
-  private async flush(stores: Array<Waiting<void> & { rows: WebhookEventEntity[] }>, cancels: Array<Waiting<number> & { subject: string }>): Promise<void> {
+  private async flush(
+    stores: Array<Waiting<void> & { rows: WebhookEventEntity[] }>,
+    cancels: Array<Waiting<number> & { subject: string }>,
+  ): Promise<void> {
     const now = Date.now();
     try {
       const statements: Statement[] = [];
@@ -151,7 +154,10 @@ export class WebhookOutbox {
     const done = settlements.filter((s) => s.outcome === 'done').map((s) => s.id);
     const statements: Statement[] = [];
     if (done.length > 0) {
-      statements.push({ sql: `DELETE FROM webhook_events WHERE id IN (${done.map(() => '?').join(', ')}) AND claimed_by = ?`, params: [...done, owner] });
+      statements.push({
+        sql: `DELETE FROM webhook_events WHERE id IN (${done.map(() => '?').join(', ')}) AND claimed_by = ?`,
+        params: [...done, owner],
+      });
     }
     for (const s of settlements) {
       if (s.outcome !== 'retry') continue;
@@ -174,7 +180,9 @@ export class WebhookOutbox {
    * count runs on the event loop, and a receiver down for hours can leave millions of rows.
    */
   async depth(cap: number): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_events LIMIT ${Number(cap)}) q`)) as Array<{ n: number | string }>;
+    const [row] = (await this.dataSource.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_events LIMIT ${Number(cap)}) q`)) as Array<{
+      n: number | string;
+    }>;
     return Number(row?.n ?? 0);
   }
 

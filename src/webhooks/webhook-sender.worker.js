@@ -15,7 +15,9 @@ const config = workerData;
 const url = new URL(config.url);
 const secure = url.protocol === 'https:';
 // node:http: about a fifth of fetch's CPU per request, and it never follows a redirect.
-const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: config.maxSockets }) : new http.Agent({ keepAlive: true, maxSockets: config.maxSockets });
+const agent = secure
+  ? new https.Agent({ keepAlive: true, maxSockets: config.maxSockets })
+  : new http.Agent({ keepAlive: true, maxSockets: config.maxSockets });
 const send = secure ? https.request : http.request;
 /** @type {Set<import('node:http').ClientRequest>} */
 const inFlight = new Set();

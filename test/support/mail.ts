@@ -18,7 +18,9 @@ export function linkToken(rawMail: string, route: 'verify-email' | 'reset-passwo
 export async function outboxMails(dir: string, to: string, count = 1, ms = 3000): Promise<string[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort();
     const mails = files.map((f) => readFileSync(join(dir, f), 'utf8')).filter((m) => decodeQuotedPrintable(m).includes(`To: ${to}`));
     if (mails.length >= count || Date.now() > deadline) return mails;
     await sleep(50);

@@ -51,7 +51,12 @@ export async function startOidcProvider(
     clients: clients.map((client) => ({
       client_id: client.client_id,
       ...(client.redirectUri
-        ? { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [client.redirectUri], token_endpoint_auth_method: 'none' }
+        ? {
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            redirect_uris: [client.redirectUri],
+            token_endpoint_auth_method: 'none',
+          }
         : {
             client_secret: clientSecret(client.client_id),
             grant_types: ['client_credentials'],
@@ -81,7 +86,13 @@ export async function startOidcProvider(
       const response = await fetch(`${ready.issuer}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret(clientId), resource, scope: 'chat' }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret(clientId),
+          resource,
+          scope: 'chat',
+        }),
       });
       const body = (await response.json()) as { access_token?: string };
       if (!response.ok || !body.access_token) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
@@ -105,14 +116,20 @@ export const privateKeyOf = (jwk: PrivateJwk): KeyObject => createPrivateKey({ k
 export const publicPemOf = (jwk: PrivateJwk): string => createPublicKey(privateKeyOf(jwk)).export({ format: 'pem', type: 'spki' }).toString();
 
 export const decodeParts = (token: string) => {
-  const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+  const [header, payload] = token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
   return { header, payload };
 };
 
 /** Re-signs `claims` with a key of the provider (jsonwebtoken: RS256, PS256, ES256). */
 export function forge(claims: Record<string, unknown>, key: PrivateJwk, header: Record<string, unknown> = {}): string {
   const defined = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
-  return jwt.sign(defined, privateKeyOf(key), { algorithm: key.alg as jwt.Algorithm, header: { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header } as jwt.JwtHeader });
+  return jwt.sign(defined, privateKeyOf(key), {
+    algorithm: key.alg as jwt.Algorithm,
+    header: { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header } as jwt.JwtHeader,
+  });
 }
 
 /**

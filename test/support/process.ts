@@ -42,7 +42,13 @@ export async function spawnServerProcess(env: Env): Promise<ServerProcess> {
 export async function startServerProcess(env: Env): Promise<ServerProcess> {
   const server = await spawnServerProcess(env);
   for (let i = 0; i < 150 && server.child.exitCode === null; i++) {
-    if (await fetch(`${server.url}/health`).then((r) => r.ok, () => false)) return server;
+    if (
+      await fetch(`${server.url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return server;
     await sleep(200);
   }
   server.child.kill('SIGKILL');

@@ -65,7 +65,8 @@ export class WebhookReceiver {
   async waitFor(predicate: () => boolean, ms = 10_000, what = 'webhooks'): Promise<void> {
     const until = Date.now() + ms;
     while (!predicate()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received.map((r) => [r.event.type, r.answered]))}`);
+      if (Date.now() > until)
+        throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received.map((r) => [r.event.type, r.answered]))}`);
       await sleep(50);
     }
   }

@@ -24,7 +24,12 @@ function setup(answers: Record<string, { status: number; body?: unknown }> = {})
     const key = `${init.method} ${path}`;
     calls.push(init.body ? `${key} ${init.body}` : key);
     if (path === '/auth/refresh')
-      return { ok: true, status: 200, statusText: 'OK', json: async () => ({ user, accessToken: 'a.e30.s', refreshToken: 'r2', tokenType: 'Bearer', expiresIn: 900 }) };
+      return {
+        ok: true,
+        status: 200,
+        statusText: 'OK',
+        json: async () => ({ user, accessToken: 'a.e30.s', refreshToken: 'r2', tokenType: 'Bearer', expiresIn: 900 }),
+      };
     const answer = answers[key] ?? { status: 200, body: {} };
     return { ok: answer.status < 300, status: answer.status, statusText: String(answer.status), json: async () => answer.body };
   };

@@ -87,9 +87,14 @@ export class ServerApiAndLive1733200000000 implements MigrationInterface {
     await queryRunner.query(`DELETE FROM messages WHERE sender_id LIKE 'bot:%'`);
     await queryRunner.createForeignKey(
       'messages',
-      new TableForeignKey({ name: 'FK_messages_sender', columnNames: ['sender_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+      new TableForeignKey({
+        name: 'FK_messages_sender',
+        columnNames: ['sender_id'],
+        referencedTableName: 'users',
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE',
+      }),
     );
     await queryRunner.dropTable('api_keys');
   }
 }
-
