@@ -1,54 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+import type { Page } from 'playwright-core';
+import { demoInBrowser, haveChromium, SHOTS } from './support/browser';
 import { uniqueEmail } from './support/clients';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(__dirname, 'artifacts');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.info(`Browser suite skipped: ${CHROMIUM} is missing (apt-get install chromium).`);
-
 (haveChromium ? describe : describe.skip)('demo client in Chromium', () => {
-  let t: TestApp;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    // The server serves client-demo/dist: build it from the current sources.
-    execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build-client.mjs')], { stdio: 'inherit' });
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '1000/1s' }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  }, 60_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await t?.close();
-  });
-
-  async function open(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => console.log('pageerror', e.message));
-    await page.goto(t.url);
-    return page;
-  }
+  const demo = demoInBrowser({ width: 1100 });
+  const open = () => demo.open();
 
   async function signUp(page: Page, name: string, email = uniqueEmail(name.toLowerCase())): Promise<string> {
     await page.getByTestId('register-toggle').click();
@@ -119,7 +76,7 @@ if (!haveChromium) console.info(`Browser suite skipped: ${CHROMIUM} is missing (
   it('shows an admin the live stats', async () => {
     const page = await open();
     const email = await signUp(page, 'Root');
-    await t.makeAdmin(email);
+    await demo.t.makeAdmin(email);
     await page.getByTestId('logout').click();
     await signIn(page, email);
     await joinRoom(page, 'ops');

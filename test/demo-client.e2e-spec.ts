@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
-import { DATABASES, startApp, testEnv, TestApp } from './support/app';
+import { demoInBrowser, haveChromium, SHOTS } from './support/browser';
 import { PASSWORD, uniqueEmail } from './support/clients';
 
 /**
@@ -11,49 +9,10 @@ import { PASSWORD, uniqueEmail } from './support/clients';
  * a private room, an invitation by name, edits, reactions, deletion, unread badges, removal;
  * two-factor setup from the QR code's page and the two-step sign-in.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(__dirname, 'artifacts');
-const haveChromium = existsSync(CHROMIUM);
 
 (haveChromium ? describe : describe.skip)('demo client: rooms, message lifecycle, two-factor (Chromium)', () => {
-  let t: TestApp;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build-client.mjs')], { stdio: 'inherit' });
-    mkdirSync(SHOTS, { recursive: true });
-    t = await startApp(testEnv(await DATABASES[0].url(), { WS_RATE_LIMIT: '1000/1s' }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  }, 60_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await t?.close();
-  });
-
-  /** Each person in a browser context of their own (own storage, own session). */
-  async function open(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => console.log('pageerror', e.message));
-    await page.goto(t.url);
-    return page;
-  }
+  const demo = demoInBrowser({ width: 1180 });
+  const open = () => demo.open();
 
   async function signUp(page: Page, name: string): Promise<string> {
     const email = uniqueEmail(name.toLowerCase().replace(/\s+/g, '-'));

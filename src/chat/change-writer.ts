@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AppError, describeCause } from '../common/errors';
 import { RowSql } from '../database/row-sql';
 import { StatementWriter } from '../database/statement-writer';
+import { GroupCommitQueue } from './group-commit-queue';
 import { MessageEntity } from './message.entity';
 
 /** A message as a change sees it: the stored row with its sender's name. */
@@ -53,9 +54,7 @@ const UPDATED_COLUMNS = ['body', 'editedAt', 'deletedAt', 'reactions', 'changedA
  */
 export class ChangeWriter {
   private readonly logger = new Logger(ChangeWriter.name);
-  private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
-  private scheduled = false;
+  private readonly queue: GroupCommitQueue<Pending>;
   private readonly updateSql: string;
 
   constructor(
@@ -64,39 +63,22 @@ export class ChangeWriter {
     private readonly load: (ids: string[]) => Promise<Map<string, StoredMessage>>,
   ) {
     this.updateSql = sql.update(UPDATED_COLUMNS, ['id', 'version']);
+    this.queue = new GroupCommitQueue(
+      MAX_BATCH,
+      (batch) => this.commit(batch),
+      (pending) => !pending.settled,
+    );
   }
 
   write(change: MessageChange): Promise<ChangeResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ change, attempts: 0, settled: false, resolve, reject });
-      this.schedule();
     });
   }
 
-  async drain(): Promise<void> {
-    while (this.running || this.queue.length > 0) {
-      if (!this.running) this.startBatch();
-      await this.running;
-    }
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (!this.running) this.startBatch();
-    });
-  }
-
-  private startBatch(): void {
-    let batch: Pending[] = [];
-    while (batch.length === 0 && this.queue.length > 0) batch = this.queue.splice(0, MAX_BATCH).filter((pending) => !pending.settled);
-    if (batch.length === 0) return;
-    this.running = this.commit(batch).finally(() => {
-      this.running = null;
-      if (this.queue.length > 0) this.startBatch();
-    });
+  /** Resolves once everything queued so far is committed (or has failed). */
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -175,6 +157,6 @@ export class ChangeWriter {
       if (++pending.attempts >= MAX_ATTEMPTS) pending.reject(new AppError('UNAVAILABLE', 'The message is changing too fast; try again'));
       else again.push(pending);
     }
-    this.queue.unshift(...again);
+    this.queue.pushFront(again);
   }
 }

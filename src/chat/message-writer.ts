@@ -3,6 +3,7 @@ import { AppError, describeCause } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
 import { RowSql } from '../database/row-sql';
 import { Statement, StatementWriter } from '../database/statement-writer';
+import { GroupCommitQueue } from './group-commit-queue';
 import { MessageEntity } from './message.entity';
 
 export interface WriteResult {
@@ -44,48 +45,26 @@ const dedupeKey = (row: MessageEntity) => (row.clientMsgId === null ? null : `${
  */
 export class MessageWriter {
   private readonly logger = new Logger(MessageWriter.name);
-  private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
-  private scheduled = false;
+  private readonly queue: GroupCommitQueue<Pending>;
 
   constructor(
     private readonly sql: RowSql<MessageEntity>,
     private readonly statements: StatementWriter,
     private readonly onStored: (count: number) => void,
     private readonly companion?: BatchCompanion,
-  ) {}
+  ) {
+    this.queue = new GroupCommitQueue(MAX_BATCH, (batch) => this.commit(batch));
+  }
 
   write(row: MessageEntity): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
-      this.schedule();
     });
   }
 
   /** Resolves once everything queued so far is committed (or has failed). */
-  async drain(): Promise<void> {
-    while (this.running || this.queue.length > 0) {
-      if (!this.running) this.startBatch();
-      await this.running;
-    }
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (!this.running) this.startBatch();
-    });
-  }
-
-  private startBatch(): void {
-    const batch = this.queue.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
-    this.running = this.commit(batch).finally(() => {
-      this.running = null;
-      if (this.queue.length > 0) this.startBatch();
-    });
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   /**
