@@ -23,6 +23,9 @@ import {
   threadAffinity,
   writeReport,
 } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['in-flight', 'quick', 'shapes', 'targets']);
 
 const quick = flag('quick', false) === true;
 const SHAPES = String(flag('shapes', quick ? '2x10/all,1x100/1' : '10x10/all,4x50/2,4x50/all,2x500/1'))

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { MEMORY_PROBE_ARGS, machine, memoryAfterGc, parleyEnv, post, registerUsers, root, startServer, stopServer } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, []);
 
 const OPERATIONS = Number(process.env.LEAK_OPERATIONS ?? 100_000);
 const SAMPLE_EVERY = OPERATIONS / 10;

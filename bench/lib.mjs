@@ -399,3 +399,25 @@ export function mintAccessToken(user, sid, ttlSeconds = 3600) {
     audience: 'parley-clients',
   });
 }
+
+/**
+ * Every benchmark entry point: `--help` prints the script's usage (its leading `//` comment)
+ * and exits 0; a flag it does not know prints the usage and exits 2, before anything starts.
+ */
+export function commandLine(scriptUrl, known) {
+  const usage = readFileSync(new URL(scriptUrl), 'utf8')
+    .split('\n')
+    .filter((line, i, lines) => line.startsWith('//') && lines.slice(0, i).every((l) => l.startsWith('//') || l.startsWith('#!')))
+    .map((line) => line.replace(/^\/\/ ?/, ''))
+    .join('\n');
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const unknown = args.filter((a) => a.startsWith('-') && !known.includes(a.replace(/^--?/, '').split('=')[0]));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown option ${unknown.join(', ')}\n\n${usage}\n`);
+    process.exit(2);
+  }
+}

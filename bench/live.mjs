@@ -30,6 +30,9 @@ import {
   threadAffinity,
   writeReport,
 } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['database', 'in-flight', 'quick', 'subscribers']);
 
 const quick = flag('quick', false) === true;
 const SUBSCRIBERS = Number(flag('subscribers', quick ? 100 : 1000));

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { fanout } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
 import { coreBudget, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['handshakes']);
 
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });

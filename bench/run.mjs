@@ -36,6 +36,9 @@ import {
 import { run as verifyBench } from './micro/verify-token.mjs';
 import { run as guardBench } from './micro/ws-guard.mjs';
 import { run as bcryptBench } from './micro/bcrypt.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['in-flight', 'no-idle', 'no-micro', 'no-storm', 'quick', 'shapes', 'storm-shape', 'targets']);
 
 const quick = flag('quick', false) === true;
 // rooms × members / senders per room: 5, 50 and 500 members, one or two senders up to every member

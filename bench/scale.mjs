@@ -27,6 +27,9 @@ import {
   threadCpuOf,
   writeReport,
 } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['database', 'full', 'idle-seconds', 'per-worker', 'quick', 'sockets']);
 
 const quick = flag('quick', false) === true;
 const REQUESTED = flag('full', false) === true ? 100_000 : Number(flag('sockets', quick ? 2000 : 10_000));

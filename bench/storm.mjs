@@ -33,6 +33,23 @@ import {
   threadCpuOf,
   writeReport,
 } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, [
+  'after-seconds',
+  'backoff-max-ms',
+  'backoff-min-ms',
+  'database',
+  'deadline-seconds',
+  'full',
+  'normal-seconds',
+  'per-worker',
+  'quick',
+  'rate',
+  'rooms',
+  'senders-per-room',
+  'sockets',
+]);
 
 const quick = flag('quick', false) === true;
 const full = flag('full', false) === true;

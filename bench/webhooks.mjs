@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { fanout } from './load/fanout.mjs';
 import { coreBudget, cpuSecondsOf, cpuSecondsOfAll, parleyEnv, pinSelf, registerUsers, servicePids, startServer, stopServer } from './lib.mjs';
+import { commandLine } from './lib.mjs';
+
+commandLine(import.meta.url, ['quick']);
 
 const quick = process.argv.includes('--quick');
 const BACKLOG = quick ? 5000 : 20_000;

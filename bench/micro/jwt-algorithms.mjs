@@ -9,6 +9,9 @@ import { createSecretKey, generateKeyPairSync, randomBytes, webcrypto } from 'no
 import jwt from 'jsonwebtoken';
 import { SignJWT, jwtVerify } from 'jose';
 import { flag, machine, summarize, writeReport } from '../lib.mjs';
+import { commandLine } from '../lib.mjs';
+
+commandLine(import.meta.url, ['quick']);
 
 const quick = flag('quick', false) === true;
 const BATCHES = quick ? 20 : 200;
