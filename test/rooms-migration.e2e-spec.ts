@@ -21,32 +21,35 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
     const options = buildDataSourceOptions(loadAppConfig(env).database);
     const old = new DataSource({ ...options, migrations: MIGRATIONS.slice(0, BEFORE_ROOMS), logging: false } as typeof options);
     await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
-    const hash = '$2b$04$abcdefghijklmnopqrstuu8zN6cYVqm3Yqv9c3xW3JpH2u1A1bB2C';
-    const now = '2024-01-02 03:04:05.000';
-    for (const [id, email, name] of [
-      [A, 'old.a@example.test', 'Ölga Old'],
-      [B, 'old.b@example.test', 'Bert Old'],
-    ]) {
-      await old.query(
-        "INSERT INTO users (id, email, password_hash, display_name, role, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'user', NULL, ?, ?)",
-        [id, email, hash, name, now, now],
-      );
+    try {
+      await old.runMigrations({ transaction: 'each' });
+      const hash = '$2b$04$abcdefghijklmnopqrstuu8zN6cYVqm3Yqv9c3xW3JpH2u1A1bB2C';
+      const now = '2024-01-02 03:04:05.000';
+      for (const [id, email, name] of [
+        [A, 'old.a@example.test', 'Ölga Old'],
+        [B, 'old.b@example.test', 'Bert Old'],
+      ]) {
+        await old.query(
+          "INSERT INTO users (id, email, password_hash, display_name, role, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'user', NULL, ?, ?)",
+          [id, email, hash, name, now, now],
+        );
+      }
+      const dm = `dm:${A}:${B}`;
+      for (const [id, sender] of [
+        ['01HZZZZZZZZZZZZZZZZZZZZZZ1', A],
+        ['01HZZZZZZZZZZZZZZZZZZZZZZ2', B],
+      ]) {
+        await old.query('INSERT INTO messages (id, room, sender_id, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', [
+          id,
+          dm,
+          sender,
+          'old dm',
+          now,
+        ]);
+      }
+    } finally {
+      await old.destroy();
     }
-    const dm = `dm:${A}:${B}`;
-    for (const [id, sender] of [
-      ['01HZZZZZZZZZZZZZZZZZZZZZZ1', A],
-      ['01HZZZZZZZZZZZZZZZZZZZZZZ2', B],
-    ]) {
-      await old.query('INSERT INTO messages (id, room, sender_id, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', [
-        id,
-        dm,
-        sender,
-        'old dm',
-        now,
-      ]);
-    }
-    await old.destroy();
 
     const t = await startApp(env);
     try {
