@@ -21,6 +21,7 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
     const options = buildDataSourceOptions(loadAppConfig(env).database);
     const old = new DataSource({ ...options, migrations: MIGRATIONS.slice(0, BEFORE_ROOMS), logging: false } as typeof options);
     await old.initialize();
+    const dm = `dm:${A}:${B}`;
     try {
       await old.runMigrations({ transaction: 'each' });
       const hash = '$2b$04$abcdefghijklmnopqrstuu8zN6cYVqm3Yqv9c3xW3JpH2u1A1bB2C';
@@ -34,7 +35,6 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
           [id, email, hash, name, now, now],
         );
       }
-      const dm = `dm:${A}:${B}`;
       for (const [id, sender] of [
         ['01HZZZZZZZZZZZZZZZZZZZZZZ1', A],
         ['01HZZZZZZZZZZZZZZZZZZZZZZ2', B],
