@@ -4,6 +4,7 @@ import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-
 import type { RoomEntry } from '../src/protocol';
 import { DATABASES, startApp, testEnv } from './support/app';
 import { register } from './support/clients';
+import { withDataSource } from './support/data-source';
 import { api } from './support/rooms';
 
 const BEFORE_ROOMS = MIGRATIONS.findIndex((m) => m.name.startsWith('Rooms'));
@@ -19,10 +20,8 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
   it('backfills display-name keys and DM memberships', async () => {
     const env = testEnv(await databaseUrl());
     const options = buildDataSourceOptions(loadAppConfig(env).database);
-    const old = new DataSource({ ...options, migrations: MIGRATIONS.slice(0, BEFORE_ROOMS), logging: false } as typeof options);
-    await old.initialize();
     const dm = `dm:${A}:${B}`;
-    try {
+    await withDataSource({ ...options, migrations: MIGRATIONS.slice(0, BEFORE_ROOMS), logging: false } as typeof options, async (old) => {
       await old.runMigrations({ transaction: 'each' });
       const hash = '$2b$04$abcdefghijklmnopqrstuu8zN6cYVqm3Yqv9c3xW3JpH2u1A1bB2C';
       const now = '2024-01-02 03:04:05.000';
@@ -47,9 +46,7 @@ describe.each(DATABASES)('rooms migrations on existing data ($name)', ({ url: da
           now,
         ]);
       }
-    } finally {
-      await old.destroy();
-    }
+    });
 
     const t = await startApp(env);
     try {
