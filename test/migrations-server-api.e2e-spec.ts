@@ -11,7 +11,7 @@ it.each(DATABASES)('upgrades a database with messages and goes back down ($name)
   const url = await db.url();
   const config = url.startsWith('sqlite:') ? { kind: 'sqlite' as const, path: url.slice(7) } : { kind: 'mysql' as const, url };
   // autoLoadEntities is Nest's option, not TypeORM's: left out, as are entities (raw SQL here)
-  const base = { ...buildDataSourceOptions(config), autoLoadEntities: undefined, migrationsRun: false, entities: [] };
+  const base = { ...buildDataSourceOptions(config), autoLoadEntities: undefined, entities: [] };
   await withDataSource({ ...base, migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(ServerApiAndLive1733200000000)) }, async (old) => {
     await old.runMigrations();
     await old.query(

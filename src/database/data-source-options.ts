@@ -43,7 +43,8 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     // Each domain module registers its own entities (TypeOrmModule.forFeature).
     autoLoadEntities: true,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // run by runMigrationsOneNodeAtATime after connecting, not by initialize()
+    migrationsRun: false,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
     logger: new TypeormLogger(),

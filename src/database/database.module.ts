@@ -5,6 +5,7 @@ import { isConnectionError, waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
 import { RowSqlFactory } from './row-sql';
+import { runMigrationsOneNodeAtATime } from './run-migrations';
 import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from './statement-writer';
 
 @Global()
@@ -28,7 +29,9 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
           async () => {
             const dataSource = new DataSource(dataSourceOptions);
             try {
-              return await dataSource.initialize();
+              await dataSource.initialize();
+              await runMigrationsOneNodeAtATime(dataSource, startupTimeoutMs);
+              return dataSource;
             } catch (error) {
               if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
               throw error;
