@@ -1,17 +1,18 @@
 // Profiles Parley under the fan-out load (or, with --handshakes, under 3,000 handshakes):
 // node --cpu-prof, then where the time went, per operation.
-// node bench/profile.mjs [--handshakes]  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
+// node bench/profile.mjs [--shape 10x10/all] [--handshakes]  (SQLite; PROFILE_DATABASE_URL=mysql://… for another database; writes bench/out/*.cpuprofile)
 // The server runs on the bench's core budget (BENCH_SERVER_CORES, every thread pinned), the load on the other cores.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fanout } from './load/fanout.mjs';
+import { fanout, parseShape } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { coreBudget, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
-import { commandLine } from './lib.mjs';
+import { coreBudget, mintAccessToken, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
+import { commandLine, flag } from './lib.mjs';
 
-commandLine(import.meta.url, ['handshakes']);
+commandLine(import.meta.url, ['handshakes', 'shape']);
+const shape = parseShape(String(flag('shape', '10x10/all')));
 
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });
@@ -26,7 +27,10 @@ const server = await startServer('dist/main.js', parleyEnv({ port, databaseUrl, 
   cores: budget.server,
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`],
 });
-const tokens = (await registerUsers(url, 100, 'profile')).map((u) => u.accessToken);
+// a few registered users, every socket a token of its own (distinct session ids), as bench/run.mjs
+const users = (await registerUsers(url, 20, 'profile')).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
+const sockets = Math.max(3000, shape.rooms * shape.members);
+const tokens = Array.from({ length: sockets }, (_, k) => mintAccessToken(users[k % users.length], `profile-${k}`));
 // V8's profile timestamps and hrtime both read CLOCK_MONOTONIC (µs): keep the samples taken under load.
 const loadStart = Number(process.hrtime.bigint() / 1000n);
 let operations;
@@ -37,8 +41,17 @@ if (process.argv.includes('--handshakes')) {
   operations = 3000;
   unit = 'handshake';
 } else {
-  const r = await fanout({ url, tokens, rooms: 10, members: 10, senders: 10, workers: budget.clientCount, inFlight: 2, durationMs: 6000 });
-  console.log(`${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
+  const r = await fanout({
+    url,
+    tokens,
+    rooms: shape.rooms,
+    members: shape.members,
+    senders: shape.senders,
+    workers: budget.clientCount,
+    inFlight: 2,
+    durationMs: 6000,
+  });
+  console.log(`${shape.label}: ${r.sendsPerSec.toFixed(0)} sends/s, ${r.deliveredPerSec.toFixed(0)} delivered/s`);
   operations = r.acked;
   unit = 'send';
 }

@@ -16,6 +16,7 @@ import { UsersDisplayNameKey1733100000002 } from './migrations/1733100000002-use
 import { ServerApiAndLive1733200000000 } from './migrations/1733200000000-server-api-and-live';
 import { TwoFactorAndCredentials1733400000000 } from './migrations/1733400000000-two-factor-and-credentials';
 import { WebhookEvents1733500000000 } from './migrations/1733500000000-webhook-events';
+import { MessagesChangedPartialIndex1733600000000 } from './migrations/1733600000000-messages-changed-partial-index';
 export const MIGRATIONS = [
   UsersAndSessions1732400000000,
   Messages1732400000001,
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   ServerApiAndLive1733200000000,
   TwoFactorAndCredentials1733400000000,
   WebhookEvents1733500000000,
+  MessagesChangedPartialIndex1733600000000,
 ];
 
 const MYSQL_TIMEOUT_MS = 5000;

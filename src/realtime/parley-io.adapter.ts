@@ -83,7 +83,7 @@ export class ParleyIoAdapter extends IoAdapter {
 
 interface EngineConnection {
   transport: { name: string; socket?: { _socket?: Partial<Writable> } };
-  on(event: 'flush', listener: () => void): void;
+  on(event: 'flush', listener: (packets: readonly unknown[]) => void): void;
 }
 
 /**
@@ -95,8 +95,9 @@ interface EngineConnection {
  * `_socket` is ws's TCP socket (private, but what Engine.IO itself reads).
  */
 function coalesceWrites(conn: EngineConnection): void {
-  conn.on('flush', () => {
-    if (conn.transport.name !== 'websocket') return;
+  conn.on('flush', (packets) => {
+    // one packet: ws already writes its frame in one writev, and corking would only cost
+    if (packets.length < 2 || conn.transport.name !== 'websocket') return;
     const tcp = conn.transport.socket?._socket;
     if (typeof tcp?.cork !== 'function' || typeof tcp.uncork !== 'function') return;
     tcp.cork();
