@@ -134,9 +134,11 @@ describe.each(DATABASES)('/live channels ($name)', (database) => {
     const { key } = await suite.t.apiKey('Idem', ['notify']);
     const socket = await connect(url, '/live', { token: alice.accessToken });
     await emitAck(socket, 'channel:subscribe', { channel: 'public:idem' });
+    // listening before publishing: the publication may arrive before the HTTP answer
+    const delivered = nextEvent(socket, 'publication');
     const first = await publish(url, key, 'public:idem', 1, 'k-1');
     expect([first.status, first.body.offset]).toEqual([201, 1]);
-    await nextEvent(socket, 'publication');
+    await delivered;
     const none = receives(socket, 'publication', 400);
     const again = await publish(url, key, 'public:idem', 2, 'k-1');
     expect([again.status, again.body]).toEqual([200, { channel: 'public:idem', offset: 1 }]);
