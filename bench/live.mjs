@@ -5,8 +5,8 @@
 // pinned to BENCH_SERVER_CORES cores with every thread, publisher and subscribers on the others;
 // interleaved rounds, medians. Publications/s, delivered/s, server CPU per delivered message,
 // publish (HTTP answer) and end-to-end latency.
-// Written against API.md ("Server API", "/live") before Parley serves them: until it does, the
-// Parley side reports "not available" and the script exits 0 after measuring nothing for it.
+// If Parley cannot serve them (the key cannot be created, the route or /live refuses), the Parley
+// side reports "not available" with the reason and only the bare peer is measured.
 import { execFile, fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,11 +70,18 @@ async function parleyTarget() {
     return unavailable(`\`npm run cli -- api-key create\` failed (${String(error.stderr ?? error.message).split('\n')[0]})`);
   }
   if (!key) return unavailable('`api-key create` printed no pk_… key');
-  const probe = await fetch(`${url}/api/v1/channels/${encodeURIComponent(CHANNEL)}/publications`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ data: { sentAt: now(), probe: true } }),
-  });
+  const probeOnce = () =>
+    fetch(`${url}/api/v1/channels/${encodeURIComponent(CHANNEL)}/publications`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: { sentAt: now(), probe: true } }),
+    });
+  // the running server learns of a key created by another process at its next reload (every 500 ms)
+  let probe = await probeOnce();
+  for (let tries = 0; probe.status === 401 && tries < 10; tries++) {
+    await new Promise((r) => setTimeout(r, 300));
+    probe = await probeOnce();
+  }
   if (probe.status !== 201) return unavailable(`POST /api/v1/channels/:channel/publications answered ${probe.status}`);
   const users = (await registerUsers(url, 20, 'live')).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
   const tokens = Array.from({ length: SUBSCRIBERS }, (_, k) => mintAccessToken(users[k % users.length], `live-${k}`));
