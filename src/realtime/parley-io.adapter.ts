@@ -100,9 +100,6 @@ function dispatcher(metrics: MetricsService): AnyListener {
   };
 }
 
-/** Flushes of at least this many packets are written as one writev. */
-const CORK_FROM_PACKETS = 4;
-
 interface EngineConnection {
   transport: { name: string; socket?: { _socket?: Partial<Writable> } };
   on(event: 'flush', listener: (packets: readonly unknown[]) => void): void;
@@ -118,9 +115,8 @@ interface EngineConnection {
  */
 function coalesceWrites(conn: EngineConnection): void {
   conn.on('flush', (packets) => {
-    // A few packets: corking costs more (a tick, a buffered writev) than the syscalls it saves
-    // (measured: corking from 2 packets on cost the one-sender shapes 3-6 % against from 4 on).
-    if (packets.length < CORK_FROM_PACKETS || conn.transport.name !== 'websocket') return;
+    // one packet: ws already writes its frame in one writev, and corking would only cost
+    if (packets.length < 2 || conn.transport.name !== 'websocket') return;
     const tcp = conn.transport.socket?._socket;
     if (typeof tcp?.cork !== 'function' || typeof tcp.uncork !== 'function') return;
     tcp.cork();
