@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fanout, parseShape } from './load/fanout.mjs';
 import { handshakes } from './load/handshakes.mjs';
-import { coreBudget, mintAccessToken, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
-import { commandLine, flag } from './lib.mjs';
+import { commandLine, coreBudget, flag, mintAccessToken, parleyEnv, pinSelf, registerUsers, root, startServer } from './lib.mjs';
 
 commandLine(import.meta.url, ['handshakes', 'shape']);
 const shape = parseShape(String(flag('shape', '10x10/all')));

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
+import { MIGRATIONS } from '../src/database/data-source-options';
 import { DATABASES } from './support/app';
-import { withDataSource } from './support/data-source';
+import { migrationOptions, withDataSource } from './support/data-source';
 
 const RESUME_QUERY = "SELECT id FROM messages WHERE room = 'lobby' AND changed_at > '2026-01-01' AND id <= 'z' ORDER BY changed_at, id LIMIT 201";
 
@@ -20,11 +20,8 @@ async function indexOn(source: DataSource): Promise<{ columns: string[]; partial
 /** SQLite indexes only changed messages by (room, changed_at); MySQL (no partial indexes) keeps the full index. */
 it.each(DATABASES)('the changed-messages index, up and down ($name)', async (db) => {
   const url = await db.url();
-  const config = url.startsWith('sqlite:') ? { kind: 'sqlite' as const, path: url.slice(7) } : { kind: 'mysql' as const, url };
-  const sqlite = config.kind === 'sqlite';
-  // autoLoadEntities is Nest's option, not TypeORM's: left out, as are entities (raw SQL here)
-  const options = { ...buildDataSourceOptions(config), autoLoadEntities: undefined, entities: [], migrations: MIGRATIONS };
-  await withDataSource(options, async (source) => {
+  const sqlite = url.startsWith('sqlite:');
+  await withDataSource(migrationOptions(url, MIGRATIONS), async (source) => {
     await source.runMigrations();
     expect(await indexOn(source)).toEqual({ columns: ['room', 'changed_at'], partial: sqlite });
     await source.undoLastMigration();

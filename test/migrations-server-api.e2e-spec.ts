@@ -1,7 +1,7 @@
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
+import { MIGRATIONS } from '../src/database/data-source-options';
 import { ServerApiAndLive1733200000000 } from '../src/database/migrations/1733200000000-server-api-and-live';
 import { DATABASES } from './support/app';
-import { withDataSource } from './support/data-source';
+import { migrationOptions, withDataSource } from './support/data-source';
 
 /**
  * The server API migrations on a database that already holds users and messages: the sender
@@ -9,10 +9,7 @@ import { withDataSource } from './support/data-source';
  */
 it.each(DATABASES)('upgrades a database with messages and goes back down ($name)', async (db) => {
   const url = await db.url();
-  const config = url.startsWith('sqlite:') ? { kind: 'sqlite' as const, path: url.slice(7) } : { kind: 'mysql' as const, url };
-  // autoLoadEntities is Nest's option, not TypeORM's: left out, as are entities (raw SQL here)
-  const base = { ...buildDataSourceOptions(config), autoLoadEntities: undefined, entities: [] };
-  await withDataSource({ ...base, migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(ServerApiAndLive1733200000000)) }, async (old) => {
+  await withDataSource(migrationOptions(url, MIGRATIONS.slice(0, MIGRATIONS.indexOf(ServerApiAndLive1733200000000))), async (old) => {
     await old.runMigrations();
     await old.query(
       "INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at) VALUES ('01HZUSER0000000000000000AA', 'a@b.c', 'x', 'Ada', 'user', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')",
@@ -24,7 +21,7 @@ it.each(DATABASES)('upgrades a database with messages and goes back down ($name)
       "INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_used_at, expires_at) VALUES ('01HZSESS000000000000000AA', '01HZUSER0000000000000000AA', 'h', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000', '2027-01-01 00:00:00.000')",
     );
   });
-  await withDataSource({ ...base, migrations: MIGRATIONS }, async (next) => {
+  await withDataSource(migrationOptions(url, MIGRATIONS), async (next) => {
     await next.runMigrations();
     const rows = await next.query('SELECT id, body, bot_name, deleted_at FROM messages');
     expect(rows).toEqual([expect.objectContaining({ id: '01HZMSG00000000000000000AA', body: 'old message', bot_name: null, deleted_at: null })]);
