@@ -4,6 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { closeAllSockets, connect, login, nextEvent, PASSWORD, register, sleep } from './support/clients';
 import { DATABASES, startApp, testEnv, TestApp } from './support/app';
 import { TcpProxy } from './support/tcp-proxy';
+import { ConnectionSlots } from '../src/realtime/connection-slots';
 import { base32Decode, hotp, timeStep } from '../src/two-factor/totp';
 
 /** Findings 5, 6 and 10 of the security review (issue #21): several nodes on MariaDB + Redis. */
@@ -112,13 +113,30 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
     connected[0].close();
     const freed = await within(3000, async () =>
       connect(node2.url, '/chat', { token: user.accessToken }).then(
-        () => true,
+        (socket) => (connected.push(socket), true),
         () => false,
       ),
     );
     expect(freed).toBeLessThan(3000);
+    // every slot comes back, whichever of the concurrent handshakes on a node took it
     for (const socket of connected) socket.close();
+    const all = await within(3000, async () => {
+      const again = await Promise.allSettled([node1, node2, node1].map((node) => connect(node.url, '/chat', { token: user.accessToken })));
+      for (const a of again) if (a.status === 'fulfilled') a.value.close();
+      return again.every((a) => a.status === 'fulfilled');
+    });
+    expect(all).toBeLessThan(3000);
   }, 30_000);
+
+  it('finding 6: slots taken by concurrent handshakes of one user on one node all go back to Redis on release', async () => {
+    const slots = node1.app.get(ConnectionSlots);
+    const user = `concurrent-${Date.now()}`;
+    const ids = ['a', 'b', 'c'];
+    expect(await Promise.all(ids.map((id) => slots.reserve('/chat', user, id)))).toEqual([true, true, true]);
+    for (const id of ids) slots.release('/chat', user, id);
+    const key = `${node1.env.REDIS_KEY_PREFIX}ws-slots:/chat|${user}`;
+    expect(await within(1000, async () => (await admin.zcard(key)) === 0)).toBeLessThan(1000);
+  });
 
   it('two-factor: a TOTP code accepted on one node is refused on the other (one use per user, across nodes)', async () => {
     const user = await register(node1.url);
@@ -147,19 +165,46 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
 (enabled ? describe : describe.skip)('security review, Redis stalled', () => {
   let proxy: TcpProxy;
   let node: TestApp;
+  /** a second node whose own link to Redis stays up */
+  let direct: TestApp;
 
   beforeAll(async () => {
     const target = new URL(REDIS!);
     proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
-    const prefix = `parley-sec-stall-${process.pid}-${Date.now().toString(36)}:`;
-    node = await startApp(testEnv(await mysql!.url(), { REDIS_URL: proxy.rewrite(REDIS!), REDIS_KEY_PREFIX: prefix, NODE_ID: 'stalled' }));
+    const databaseUrl = await mysql!.url();
+    const env = { REDIS_KEY_PREFIX: `parley-sec-stall-${process.pid}-${Date.now().toString(36)}:`, WS_MAX_CONNECTIONS_PER_USER: '2' };
+    node = await startApp(testEnv(databaseUrl, { ...env, REDIS_URL: proxy.rewrite(REDIS!), NODE_ID: 'stalled' }));
+    direct = await startApp(testEnv(databaseUrl, { ...env, REDIS_URL: REDIS, NODE_ID: 'direct' }));
   }, 30_000);
   afterAll(async () => {
     closeAllSockets();
     proxy?.restore();
     await node?.close();
+    await direct?.close();
     await proxy?.close();
   });
+
+  it('finding 6: a slot given back while the node’s Redis link is stalled is free on the other node soon after the link answers again', async () => {
+    const user = await register(node.url);
+    const first = await connect(node.url, '/chat', { token: user.accessToken });
+    await connect(node.url, '/chat', { token: user.accessToken });
+    await expect(connect(direct.url, '/chat', { token: user.accessToken })).rejects.toMatchObject({ data: { code: 'TOO_MANY_CONNECTIONS' } });
+    proxy.stall();
+    // past the node's unanswered ping (1 s each second: it now counts Redis as down) ...
+    await sleep(2500);
+    first.close();
+    // ... and past the ZREM's command timeout (2 s)
+    await sleep(2500);
+    proxy.restore();
+    const freed = await within(8000, async () =>
+      connect(direct.url, '/chat', { token: user.accessToken }).then(
+        () => true,
+        () => false,
+      ),
+    );
+    // the slot's own expiry is 30 s away: only the retried release frees it this soon
+    expect(freed).toBeLessThan(8000);
+  }, 30_000);
 
   it('finding 10: a logout answers once the database has the session ended, without waiting out a Redis stall', async () => {
     const user = await register(node.url);

@@ -29,13 +29,17 @@ export class ConnectionSlots implements OnModuleDestroy {
   private readonly logger = new Logger(ConnectionSlots.name);
   /** `namespace|userId` → ids of the sockets holding a slot on this node */
   private readonly held = new Map<string, Set<string>>();
+  /** Redis keys → socket ids given back here whose ZREM has not been confirmed yet */
+  private readonly unreleased = new Map<string, Set<string>>();
   private readonly heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: AppConfig,
     @Inject(RedisService) private readonly redis: RedisService | null,
   ) {
-    if (redis) this.heartbeat = setInterval(() => void this.refresh(), HEARTBEAT_MS).unref();
+    if (!redis) return;
+    this.heartbeat = setInterval(() => void this.refresh(), HEARTBEAT_MS).unref();
+    redis.onRecovered(() => void this.refresh());
   }
 
   onModuleDestroy(): void {
@@ -46,21 +50,27 @@ export class ConnectionSlots implements OnModuleDestroy {
   async reserve(namespace: string, userId: string, socketId: string): Promise<boolean> {
     const key = `${namespace}|${userId}`;
     const max = this.config.wsMaxConnectionsPerUser;
-    const mine = this.held.get(key) ?? new Set<string>();
     if (this.redis?.available) {
       try {
         const now = Date.now();
         const ok = await this.redis.command.eval(RESERVE, 1, this.redisKey(key), now, now + SLOT_TTL_MS, max, socketId, SLOT_TTL_MS);
         if (ok !== 1) return false;
-        this.held.set(key, mine.add(socketId));
+        // looked up after the await: concurrent handshakes of one user share the set
+        this.hold(key, socketId);
         return true;
       } catch (error) {
         this.logger.warn(`slot reservation fell back to this node: ${(error as Error).message}`);
       }
     }
-    if (mine.size >= max) return false;
-    this.held.set(key, mine.add(socketId));
+    if ((this.held.get(key)?.size ?? 0) >= max) return false;
+    this.hold(key, socketId);
     return true;
+  }
+
+  private hold(key: string, socketId: string): void {
+    const mine = this.held.get(key);
+    if (mine) mine.add(socketId);
+    else this.held.set(key, new Set([socketId]));
   }
 
   /** Gives the slot back (idempotent). */
@@ -69,12 +79,29 @@ export class ConnectionSlots implements OnModuleDestroy {
     const mine = this.held.get(key);
     if (!mine?.delete(socketId)) return;
     if (mine.size === 0) this.held.delete(key);
-    if (this.redis?.available) void this.redis.command.zrem(this.redisKey(key), socketId).catch(() => undefined);
+    // Sent even while Redis looks down (a late ping under load is not an outage); a ZREM that
+    // fails is retried until it lands, or the slot would count against the user until it expires.
+    if (this.redis) this.forget(this.redisKey(key), [socketId]);
   }
 
-  /** Pushes the expiry of this node's slots forward (and restores them after a Redis outage). */
+  private forget(redisKey: string, ids: string[]): void {
+    this.redis!.command.zrem(redisKey, ...ids).catch(() => {
+      const pending = this.unreleased.get(redisKey) ?? new Set<string>();
+      for (const id of ids) pending.add(id);
+      this.unreleased.set(redisKey, pending);
+    });
+  }
+
+  /**
+   * Pushes the expiry of this node's slots forward, retries the releases Redis missed, and
+   * restores the slots after a Redis outage.
+   */
   private async refresh(): Promise<void> {
-    if (!this.redis?.available || this.held.size === 0) return;
+    if (!this.redis?.available) return;
+    const retries = [...this.unreleased];
+    this.unreleased.clear();
+    for (const [redisKey, ids] of retries) this.forget(redisKey, [...ids]);
+    if (this.held.size === 0) return;
     const expiry = Date.now() + SLOT_TTL_MS;
     const pipeline = this.redis.command.pipeline();
     for (const [key, ids] of this.held) {
