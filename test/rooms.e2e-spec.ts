@@ -169,10 +169,18 @@ describe.each(DATABASES)('rooms and people ($name)', ({ url: databaseUrl }) => {
       }
       data(await emitAck(peerSocket, 'dm:send', { to: user.user.id, body: 'a dm' }));
     };
+    // Background reloads (API keys, blocklist, revocations, stats) query on their own timers and
+    // may land inside a request: the request's own count is the fewest seen over three.
     const count = async () => {
-      queries = 0;
-      const rooms = (await api(t.url, user).get('/rooms').expect(200)).body.rooms as RoomEntry[];
-      return { queries, mine: rooms.filter((r) => r.role !== null).length };
+      let fewest = Infinity;
+      let mine = 0;
+      for (let i = 0; i < 3; i++) {
+        queries = 0;
+        const rooms = (await api(t.url, user).get('/rooms').expect(200)).body.rooms as RoomEntry[];
+        fewest = Math.min(fewest, queries);
+        mine = rooms.filter((r) => r.role !== null).length;
+      }
+      return { queries: fewest, mine };
     };
     await addRooms(3);
     const few = await count();
