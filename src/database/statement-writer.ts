@@ -32,10 +32,18 @@ export abstract class StatementWriter {
   abstract runAllThenRead(statements: Statement[], read: Statement, deadline: number): Promise<Array<Record<string, unknown>>>;
 }
 
-/** Through TypeORM's own connection (MySQL's pool; SQLite in memory). */
-export class DataSourceStatementWriter extends StatementWriter {
-  constructor(private readonly dataSource: DataSource) {
+/** Through a TypeORM data source: MySQL's writer pool, or SQLite in memory (the main connection). */
+export class DataSourceStatementWriter extends StatementWriter implements OnApplicationShutdown {
+  /** `owned`: a data source of its own, closed with the app (not the app's main one). */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly owned = false,
+  ) {
     super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
   /** MySQL bounds every query itself (maxQueryExecutionTime); in-memory SQLite runs at once. */
