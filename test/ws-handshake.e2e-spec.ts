@@ -20,6 +20,18 @@ describe('Socket.IO handshake', () => {
     expect(await emitAck(socket, 'room:join', { room: 'polling' })).toMatchObject({ ok: true });
   });
 
+  it('answers long-polling requests from any origin with CORS headers (the handshake decides on the origin)', async () => {
+    const origin = 'https://elsewhere.example';
+    const preflight = await request(suite.t.url).options('/socket.io/').query({ EIO: '4', transport: 'polling' }).set('Origin', origin);
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(origin);
+    const open = await request(suite.t.url).get('/socket.io/').query({ EIO: '4', transport: 'polling' }).set('Origin', origin).expect(200);
+    expect(open.headers['access-control-allow-origin']).toBe(origin);
+    expect(open.headers['access-control-allow-credentials']).toBeUndefined();
+    // a browser on it is then refused by the handshake, in words it can show
+    expect((await refusal(connect(suite.t.url, '/chat', { origin, transports: ['polling'] }))).data?.code).toBe('ORIGIN_NOT_ALLOWED');
+  });
+
   it('refuses a missing token with TOKEN_MISSING', async () => {
     expect((await refusal(connect(suite.t.url, '/chat'))).data?.code).toBe('TOKEN_MISSING');
   });

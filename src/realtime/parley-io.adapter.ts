@@ -2,7 +2,8 @@ import { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { MessageMappingProperties } from '@nestjs/websockets';
 import { firstValueFrom, isObservable } from 'rxjs';
-import type { IncomingMessage } from 'node:http';
+import cors from 'cors';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/app-config';
@@ -22,10 +23,18 @@ type AnyListener = (this: Socket, event: string, ...args: unknown[]) => Promise<
 const handlerTables = new WeakMap<Socket, Map<string, MessageMappingProperties['callback']>>();
 
 /**
- * Our Socket.IO server settings. Engine-level CORS reflects any origin so that a refused
+ * Engine-level CORS for the long-polling transport: it reflects any origin so that a refused
  * browser still receives the namespace middleware's `ORIGIN_NOT_ALLOWED` (a CORS failure
- * would hide it); the origin decision itself is made in the handshake middleware.
+ * would hide it); the origin decision itself is made in the handshake middleware. WebSocket
+ * upgrades skip it: browsers apply no CORS to them, and Engine.IO ran it on every handshake.
  */
+const pollingCors = cors({ origin: true, credentials: false });
+const corsForPolling = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+  if (req.headers.upgrade === undefined) pollingCors(req, res, next);
+  else next();
+};
+
+/** Our Socket.IO server settings. */
 export class ParleyIoAdapter extends IoAdapter {
   private adapterFactory: AdapterFactory | null = null;
   private readonly dispatch: AnyListener;
@@ -70,10 +79,10 @@ export class ParleyIoAdapter extends IoAdapter {
       maxHttpBufferSize: MAX_FRAME_BYTES,
       serveClient: false,
       allowEIO3: false,
-      cors: { origin: true, credentials: false },
       allowRequest: admission.allowRequest,
       ...(this.adapterFactory ? { adapter: this.adapterFactory } : {}),
     } as ServerOptions) as Server;
+    server.engine.use(corsForPolling);
     server.engine.on('connection', coalesceWrites);
     server.engine.on('connection', admission.onConnection);
     // Engine.IO's handshake request never reaches Express: it gets its id (and returns it) here.
