@@ -64,6 +64,8 @@ async function freshMysql() {
   await conn.end();
 }
 
+// BENCH_PROFILE_DIR: every server runs under V8's sampling profiler and writes its profile there on exit
+const profileArgs = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
 const catalogue = {
   bare: {
     name: 'bare socket.io ×2 (redis adapter)',
@@ -73,7 +75,7 @@ const catalogue = {
       startServer(
         'bench/peers/bare-server.mjs',
         { PORT: String(port), BENCH_REDIS_URL: REDIS, BENCH_REDIS_PREFIX: `${prefix}-bare` },
-        { port, cores: nodeCores(n) },
+        { port, cores: nodeCores(n), nodeArgs: profileArgs },
       ),
     tokens: async () => Array.from({ length: SOCKETS }, (_, k) => mintAccessToken({ id: `u${k}`, displayName: `peer ${k}` }, `u${k}`)),
   },
@@ -91,7 +93,7 @@ const catalogue = {
           REDIS_KEY_PREFIX: `${prefix}:`,
           NODE_ID: `bench-node-${n + 1}`,
         },
-        { port, cores: nodeCores(n), timeoutMs: 60_000 },
+        { port, cores: nodeCores(n), timeoutMs: 60_000, nodeArgs: profileArgs },
       ),
     tokens: async (urls) => {
       const users = (await registerUsers(urls[0], 20)).map((u) => ({ id: u.user.id, displayName: u.user.displayName }));
