@@ -80,7 +80,7 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     maxQueryExecutionTime: MYSQL_TIMEOUT_MS,
     // Sized for a reconnect storm: each resuming room:join makes about five short reads, and with
     // 10 connections 18,000 joins queued for 17 s (p50), timed out and retried; with 30 every
-    // socket was back within 60 s (bench/RESULTS.md). The message writer has its own 4.
+    // socket was back within 60 s (bench/RESULTS.md). The statement writer has its own 4.
     extra: { connectionLimit: 30 },
   };
 }

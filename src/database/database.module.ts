@@ -9,7 +9,7 @@ import { RowSqlFactory } from './row-sql';
 import { runMigrationsOneNodeAtATime } from './run-migrations';
 import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from './statement-writer';
 
-/** The message writer's own MySQL connections: group commit keeps few statements in flight. */
+/** The statement writer's own MySQL connections (messages and their changes, read markers, outbox and /live history rows): group commit keeps few statements in flight. */
 const WRITER_CONNECTIONS = 4;
 
 @Global()
@@ -60,7 +60,8 @@ const WRITER_CONNECTIONS = 4;
       //
       // MySQL writes go through a pool of their own (WRITER_CONNECTIONS): in a reconnect storm
       // thousands of resume reads queued in the shared pool ahead of every batch of messages,
-      // and sends waited seconds for their ack (recovery p99 10× the steady state, 1.8× since).
+      // and sends waited seconds for their ack (recovery p99 10–11× the steady state; 1.4–2.1×
+      // with this pool and a shared one of 30, bench/RESULTS.md).
       useFactory: async ({ database }: AppConfig, dataSource: DataSource): Promise<StatementWriter> => {
         if (database.kind === 'sqlite') {
           return database.path === ':memory:'
