@@ -29,8 +29,8 @@ export class ConnectionSlots implements OnModuleDestroy {
   private readonly logger = new Logger(ConnectionSlots.name);
   /** `namespace|userId` → ids of the sockets holding a slot on this node */
   private readonly held = new Map<string, Set<string>>();
-  /** Redis keys → socket ids given back here whose ZREM has not been confirmed yet */
-  private readonly unreleased = new Map<string, Set<string>>();
+  /** Redis keys → socket ids given back here whose ZREM has not been confirmed yet → when given back */
+  private readonly unreleased = new Map<string, Map<string, number>>();
   private readonly heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
@@ -81,13 +81,13 @@ export class ConnectionSlots implements OnModuleDestroy {
     if (mine.size === 0) this.held.delete(key);
     // Sent even while Redis looks down (a late ping under load is not an outage); a ZREM that
     // fails is retried until it lands, or the slot would count against the user until it expires.
-    if (this.redis) this.forget(this.redisKey(key), [socketId]);
+    if (this.redis) this.forget(this.redisKey(key), new Map([[socketId, Date.now()]]));
   }
 
-  private forget(redisKey: string, ids: string[]): void {
-    this.redis!.command.zrem(redisKey, ...ids).catch(() => {
-      const pending = this.unreleased.get(redisKey) ?? new Set<string>();
-      for (const id of ids) pending.add(id);
+  private forget(redisKey: string, ids: Map<string, number>): void {
+    this.redis!.command.zrem(redisKey, ...ids.keys()).catch(() => {
+      const pending = this.unreleased.get(redisKey) ?? new Map<string, number>();
+      for (const [id, at] of ids) pending.set(id, at);
       this.unreleased.set(redisKey, pending);
     });
   }
@@ -100,7 +100,13 @@ export class ConnectionSlots implements OnModuleDestroy {
     if (!this.redis?.available) return;
     const retries = [...this.unreleased];
     this.unreleased.clear();
-    for (const [redisKey, ids] of retries) this.forget(redisKey, [...ids]);
+    // A slot given back longer ago than its TTL has expired in Redis by itself (no heartbeat
+    // refreshed it since): dropping it bounds what a long outage keeps here.
+    const expired = Date.now() - SLOT_TTL_MS;
+    for (const [redisKey, ids] of retries) {
+      for (const [id, at] of ids) if (at < expired) ids.delete(id);
+      if (ids.size > 0) this.forget(redisKey, ids);
+    }
     if (this.held.size === 0) return;
     const expiry = Date.now() + SLOT_TTL_MS;
     const pipeline = this.redis.command.pipeline();
