@@ -16,16 +16,6 @@ const NAMED: Record<string, string[]> = {
  * `req.ip` follows it) and used by `clientIp` for Socket.IO handshakes: one rule for both.
  */
 export function compileTrust(setting: TrustProxy): TrustFunction {
-  // one function per setting, so that clientIp's answer for a request is shared by its callers
-  const key = JSON.stringify(setting);
-  let trust = compiled.get(key);
-  if (!trust) compiled.set(key, (trust = compile(setting)));
-  return trust;
-}
-
-const compiled = new Map<string, TrustFunction>();
-
-function compile(setting: TrustProxy): TrustFunction {
   if (setting === false) return () => false;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   const list = new BlockList();
@@ -48,17 +38,6 @@ function compile(setting: TrustProxy): TrustFunction {
  * `req.ip`). Entries to the left of it were written by the client and are ignored.
  */
 export function clientIp(req: Pick<IncomingMessage, 'headers' | 'socket'>, trust: TrustFunction): string {
-  // A handshake asks three times (engine admission, the namespace's rate limit, its log line).
-  const known = answers.get(req);
-  if (known?.trust === trust) return known.ip;
-  const ip = walk(req, trust);
-  answers.set(req, { trust, ip });
-  return ip;
-}
-
-const answers = new WeakMap<object, { trust: TrustFunction; ip: string }>();
-
-function walk(req: Pick<IncomingMessage, 'headers' | 'socket'>, trust: TrustFunction): string {
   const peer = unmapped(req.socket.remoteAddress ?? 'unknown');
   const header = req.headers['x-forwarded-for'];
   const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))

@@ -6,8 +6,12 @@ import { FixedWindowLimiter } from './rate-limiters';
 /** An Engine.IO session that has not joined one of our namespaces by then is closed. */
 export const UNATTACHED_SESSION_MS = 10_000;
 
-/** Handshake requests over the limit that were let through so a namespace answers RATE_LIMITED. */
-const overLimit = new WeakSet<IncomingMessage>();
+/**
+ * What admission found for each handshake request: the client's address (computed once, here,
+ * for the namespace's rate limit and log line too) and whether it was let through over the
+ * limit so that a namespace answers RATE_LIMITED.
+ */
+const admitted = new WeakMap<IncomingMessage, { ip: string; overLimit: boolean }>();
 /** Engine.IO connections on which a namespace accepted a socket. */
 const attached = new WeakSet<object>();
 
@@ -35,10 +39,11 @@ export class EngineAdmission {
 
   /** Engine.IO's `allowRequest`: called for requests that open a new session only. */
   readonly allowRequest = (req: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void): void => {
-    const hits = this.limiter.count(clientIp(req, this.trust));
+    const ip = clientIp(req, this.trust);
+    const hits = this.limiter.count(ip);
     const { limit } = this.config.wsConnectRateLimit;
     if (hits > 2 * limit) return callback('RATE_LIMITED', false);
-    if (hits > limit) overLimit.add(req);
+    admitted.set(req, { ip, overLimit: hits > limit });
     callback(null, true);
   };
 
@@ -51,7 +56,10 @@ export class EngineAdmission {
   };
 }
 
-export const isOverConnectLimit = (req: IncomingMessage): boolean => overLimit.has(req);
+export const isOverConnectLimit = (req: IncomingMessage): boolean => admitted.get(req)?.overLimit === true;
+
+/** The client address admission computed for this handshake request, if it saw it. */
+export const admittedAddress = (req: IncomingMessage): string | undefined => admitted.get(req)?.ip;
 
 /** Called when a namespace accepts a socket on this Engine.IO connection. */
 export const markAttached = (conn: object): void => {

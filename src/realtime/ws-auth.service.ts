@@ -6,7 +6,7 @@ import { clientIp, compileTrust, TrustFunction } from '../common/client-ip';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import type { Role } from '../protocol';
-import { isOverConnectLimit } from './engine-admission';
+import { admittedAddress, isOverConnectLimit } from './engine-admission';
 import { ParleySocket } from './events';
 import { isOriginAllowed } from './origin-policy';
 import { FixedWindowLimiter } from './rate-limiters';
@@ -70,7 +70,7 @@ export class WsAuthService {
 
   /** The same rule as Express's `req.ip` (TRUST_PROXY): a client cannot pick its own bucket. */
   clientIp(socket: ParleySocket): string {
-    return clientIp(socket.request, this.trust);
+    return admittedAddress(socket.request) ?? clientIp(socket.request, this.trust);
   }
 }
 
