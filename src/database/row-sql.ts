@@ -62,6 +62,17 @@ export class RowSql<T extends ObjectLiteral> {
     return this.dataSource.driver.preparePersistentValue(value, column);
   }
 
+  /** `alias.column AS column, …` for every column: a hand-written SELECT whose rows `hydrate` reads. */
+  selectList(alias: string): string {
+    const escape = (name: string) => this.dataSource.driver.escape(name);
+    return this.columns.map((c) => `${alias}.${escape(c.databaseName)} AS ${escape(c.databaseName)}`).join(', ');
+  }
+
+  /** A column's value as a hand-written query returned it, converted as TypeORM would (e.g. a Date). */
+  hydrateValue(property: keyof T & string, raw: unknown): unknown {
+    return this.dataSource.driver.prepareHydratedValue(raw, this.columnMetadata(property));
+  }
+
   /**
    * Rows matching any of the groups `(group = ? AND member IN (?, …))`; parameters are each
    * group's value followed by its members.
@@ -88,7 +99,8 @@ export class RowSql<T extends ObjectLiteral> {
     return column;
   }
 
-  private hydrate(raw: Record<string, unknown>): T {
+  /** An entity from a row with every column of `selectList` (or the table's own names). */
+  hydrate(raw: Record<string, unknown>): T {
     const row = new this.entity();
     for (const column of this.columns) {
       column.setEntityValue(row, this.dataSource.driver.prepareHydratedValue(raw[column.databaseName], column));
