@@ -26,3 +26,21 @@ if (!mysql) console.info('Concurrent start suite skipped: it needs TEST_MYSQL_UR
   },
   60_000,
 );
+
+(mysql ? it : it.skip)(
+  'a node opens its MySQL pools (30 shared, 4 for the writer) before it answers, not when a reconnect storm asks',
+  async () => {
+    const url = await mysql!.url();
+    const app = await startApp(testEnv(url));
+    try {
+      const database = new URL(url).pathname.slice(1);
+      const [{ n }] = (await app.app
+        .get(DataSource)
+        .query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [database])) as Array<{ n: number | string }>;
+      expect(Number(n)).toBeGreaterThanOrEqual(34);
+    } finally {
+      await app.close();
+    }
+  },
+  60_000,
+);

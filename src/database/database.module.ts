@@ -2,6 +2,7 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
+import { describeCause } from '../common/errors';
 import { isConnectionError, waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
@@ -11,6 +12,26 @@ import { DataSourceStatementWriter, SqliteWriterThread, StatementWriter } from '
 
 /** The statement writer's own MySQL connections (messages and their changes, read markers, outbox and /live history rows): group commit keeps few statements in flight. */
 const WRITER_CONNECTIONS = 4;
+
+/**
+ * Opens all of a MySQL pool's connections before the node takes traffic. mysql2 opens them on
+ * demand, so after a restart into a reconnect storm the first resuming joins asked for all 30
+ * at once while the event loop was saturated: the handshakes missed the connect timeout and
+ * those joins failed (28 INTERNAL answers per storm, bench/RESULTS.md). Idle connections stay
+ * open (mysql2 keeps up to the pool's size). Best effort: a server short of connections
+ * (max_connections) gets a warning, and the pool opens the rest on demand as before.
+ */
+async function openEveryConnection(dataSource: DataSource, logger: Logger): Promise<void> {
+  if (dataSource.options.type !== 'mysql') return;
+  const { connectionLimit = 1 } = (dataSource.options.extra ?? {}) as { connectionLimit?: number };
+  // issued together, none can reuse another's connection: the pool opens one each
+  const opened = await Promise.allSettled(Array.from({ length: connectionLimit }, () => dataSource.query('SELECT 1')));
+  const failure = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) {
+    const count = opened.filter((o) => o.status === 'fulfilled').length;
+    logger.warn(`Opened ${count} of ${connectionLimit} MySQL connections at start (${describeCause(failure.reason)}); each node uses up to 34`);
+  }
+}
 
 @Global()
 @Module({
@@ -35,6 +56,7 @@ const WRITER_CONNECTIONS = 4;
             try {
               await dataSource.initialize();
               await runMigrationsOneNodeAtATime(dataSource, startupTimeoutMs);
+              await openEveryConnection(dataSource, logger);
               return dataSource;
             } catch (error) {
               if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
@@ -76,6 +98,7 @@ const WRITER_CONNECTIONS = 4;
           extra: { connectionLimit: WRITER_CONNECTIONS },
         });
         await writer.initialize();
+        await openEveryConnection(writer, new Logger('Database'));
         return new DataSourceStatementWriter(writer, true);
       },
     },
