@@ -2,7 +2,6 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
-import { describeCause } from '../common/errors';
 import { isConnectionError, waitForDependency } from '../startup/wait-for';
 import { AppConfig } from '../config/app-config';
 import { SQLITE_BUSY_TIMEOUT_MS, buildDataSourceOptions, sqliteFile } from './data-source-options';
@@ -29,7 +28,9 @@ async function openEveryConnection(dataSource: DataSource, logger: Logger): Prom
   const failure = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure) {
     const count = opened.filter((o) => o.status === 'fulfilled').length;
-    logger.warn(`Opened ${count} of ${connectionLimit} MySQL connections at start (${describeCause(failure.reason)}); each node uses up to 34`);
+    logger.warn(
+      `Opened ${count} of ${connectionLimit} MySQL connections at start (${failure.reason instanceof Error ? failure.reason.message : String(failure.reason)}); each node uses up to 34`,
+    );
   }
 }
 
